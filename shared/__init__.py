@@ -1,0 +1,1 @@
+"""Fine-tuning core shared by the verticals apps."""
