@@ -35,7 +35,7 @@ def load_guardian_headlines() -> pd.DataFrame:
         raise DataError(f"{MEMBER} in {PACKAGE}=={VERSION} lacks the Text/Date columns: {list(df.columns)}.")
     out = pd.DataFrame({
         "published_at": pd.to_datetime(df["Date"], utc=True),
-        "headline": df["Text"].astype(str).str.strip(),
+        "headline": df["Text"].astype(str).str.replace(r"\s+", " ", regex=True).str.strip(),
     })
     # The file is newest-first; a replay wants oldest-first. A stable sort keeps same-day order.
     out = out.iloc[::-1].sort_values("published_at", kind="stable").reset_index(drop=True)
