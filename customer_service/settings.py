@@ -1,0 +1,88 @@
+"""A workspace's configuration: small validated dataclasses, stored as JSON next to the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from customer_service.errors import SettingsError
+
+MAX_MESSAGE_CHARS = 4000  # longer than any real chat message; protects the encoder and the store
+
+
+@dataclass
+class RetrievalSettings:
+    encoder: str = field(default="minilm", metadata={"help": "Catalogue name, registry task or folder of the encoder."})
+    chunk_chars: int = field(default=700, metadata={"help": "Target characters per document chunk."})
+    chunk_overlap: int = field(default=120, metadata={"help": "Characters shared by consecutive chunks."})
+    top_k: int = field(default=4, metadata={"help": "Passages kept for the answer."})
+    rrf_k: int = field(default=60, metadata={"help": "Reciprocal-rank-fusion constant."})
+    candidates: int = field(default=30, metadata={"help": "Hits taken from each retriever before fusion."})
+
+    def __post_init__(self) -> None:
+        if self.chunk_chars < 100:
+            raise SettingsError(f"chunk_chars must be at least 100, got {self.chunk_chars}.")
+        if not 0 <= self.chunk_overlap < self.chunk_chars // 2:
+            raise SettingsError(
+                f"chunk_overlap must be in [0, chunk_chars/2), got {self.chunk_overlap} for chunk_chars={self.chunk_chars}."
+            )
+        for name in ("top_k", "rrf_k", "candidates"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")
+
+
+@dataclass
+class HandoffSettings:
+    intent_threshold: float = field(default=0.6, metadata={"help": "Minimum intent confidence to answer from a template."})
+    retrieval_threshold: float = field(default=0.45, metadata={"help": "Minimum top-passage similarity to answer from the knowledge base."})
+    calibrated: bool = field(default=False, metadata={"help": "Whether the thresholds came from calibration on a dev split."})
+
+    def __post_init__(self) -> None:
+        for name in ("intent_threshold", "retrieval_threshold"):
+            value = getattr(self, name)
+            if not -1.0 <= value <= 1.0:
+                raise SettingsError(f"{name} must be in [-1, 1], got {value}.")
+
+
+@dataclass
+class GenerationSettings:
+    mode: str = field(default="off", metadata={"help": "off (extractive), local (SmolLM2) or endpoint (OpenAI-compatible)."})
+    model: str = field(default="smollm2", metadata={"help": "Local model name/folder, or the model name sent to the endpoint."})
+    endpoint_url: str = field(default="", metadata={"help": "Base URL of an OpenAI-compatible server, e.g. http://host:8000/v1."})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the endpoint's key."})
+    timeout_s: float = field(default=20.0, metadata={"help": "Past this, the extractive answer is used."})
+    max_new_tokens: int = field(default=96, metadata={"help": "Longest generated reply."})
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("off", "local", "endpoint"):
+            raise SettingsError(f"generation mode must be off, local or endpoint, got {self.mode!r}.")
+        if self.mode == "endpoint" and not self.endpoint_url.startswith(("http://", "https://")):
+            raise SettingsError(f"generation mode 'endpoint' needs an http(s) endpoint_url, got {self.endpoint_url!r}.")
+        if self.timeout_s <= 0 or self.max_new_tokens < 1:
+            raise SettingsError(f"timeout_s and max_new_tokens must be positive, got {self.timeout_s}, {self.max_new_tokens}.")
+
+
+@dataclass
+class WorkspaceSettings:
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    intent_model: str = field(default="", metadata={"help": "Registry task name of the intent classifier ('' = none)."})
+    templates: dict[str, str] = field(default_factory=dict, metadata={"help": "Answer template per intent, with {slot|default} slots."})
+    attribution: str = field(default="", metadata={"help": "Credit for the knowledge base, shown in the console."})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "WorkspaceSettings":
+        data = dict(data or {})
+        try:
+            return cls(
+                retrieval=RetrievalSettings(**data.pop("retrieval", {})),
+                handoff=HandoffSettings(**data.pop("handoff", {})),
+                generation=GenerationSettings(**data.pop("generation", {})),
+                **data,
+            )
+        except TypeError as exc:  # unknown key in a stored or hand-written settings file
+            raise SettingsError(f"Unknown workspace setting: {exc}") from exc

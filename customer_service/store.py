@@ -1,0 +1,456 @@
+"""The bot's persistent state through SQLAlchemy (SQLite by default; any SQLAlchemy URL works).
+
+Workspaces, documents and their chunks (with cached embeddings, so restarts do not re-encode),
+conversations, messages, the bot's proposals with sources and scores, what the agent actually sent,
+ratings and handoffs. Every public write is one transaction: it happens whole or not at all.
+
+Customer text passes through `redactor` before it is written. The default is the core's
+`shared.pii.redact` when that module is importable (issue 4), else the identity function: that is the
+hook to replace for other redaction policies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, create_engine, event, func, select)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from customer_service.errors import (UnknownConversationError, UnknownDocumentError, UnknownWorkspaceError,
+                                     WorkspaceExistsError)
+from customer_service.ingest import ChunkData, ParsedDocument
+
+
+def default_redactor() -> Callable[[str], str]:
+    """The core's PII redaction if present (issue 4), else identity. Replace via `Store(redactor=...)`."""
+    try:
+        from shared.pii import redact
+    except ImportError:
+        return lambda text: text
+    return redact
+
+
+def default_url() -> str:
+    from shared.paths import verticals_home
+
+    return f"sqlite:///{verticals_home() / 'customer_service.db'}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    n_chars: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    chunks: Mapped[list["Chunk"]] = relationship(back_populates="document", cascade="all, delete-orphan",
+                                                 order_by="Chunk.position")
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    encoder: Mapped[str] = mapped_column(String(500))
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | handoff | resolved
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # customer | agent
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), nullable=True)
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(Integer)  # the customer message it answers
+    route: Mapped[str] = mapped_column(String(20))  # template | retrieval | handoff
+    intent: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    intent_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    retrieval_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # +1 / -1
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    by: Mapped[str] = mapped_column(String(20))  # bot | agent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True)
+class ChunkView:
+    """A chunk detached from the session, with its document's name."""
+    id: int
+    document_id: int
+    document: str
+    position: int
+    text: str
+    meta: dict
+    embedding: bytes
+
+
+def _vec_to_blob(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype=np.float32).tobytes()
+
+
+def blob_to_vec(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+class Store:
+    def __init__(self, url: str | None = None, *, redactor: Callable[[str], str] | None = None) -> None:
+        url = url or default_url()
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.url = url
+        self.engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.redact = redactor or default_redactor()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any exception."""
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # ---- workspaces ----------------------------------------------------------------------------------
+    def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None) -> Workspace:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise WorkspaceExistsError(f"Workspace names must be 1-100 characters, got {name!r}.")
+        with self.session() as s:
+            if s.scalar(select(Workspace).where(Workspace.name == name)):
+                raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")
+            ws = Workspace(name=name, settings=settings, created_at=now or utcnow())
+            s.add(ws)
+            s.flush()
+            return ws
+
+    def workspace(self, name: str) -> Workspace:
+        with self.session() as s:
+            ws = s.scalar(select(Workspace).where(Workspace.name == name))
+            if ws is None:
+                known = s.scalars(select(Workspace.name).order_by(Workspace.name)).all()
+                raise UnknownWorkspaceError(f"No workspace named {name!r}; known workspaces: {list(known)}. "
+                                            "Create it with `verticals bot workspaces create NAME`.")
+            return ws
+
+    def workspaces(self) -> list[Workspace]:
+        with self.session() as s:
+            return list(s.scalars(select(Workspace).order_by(Workspace.name)))
+
+    def save_settings(self, workspace_id: int, settings: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.get(Workspace, workspace_id).settings = settings
+
+    def delete_workspace(self, name: str) -> None:
+        ws = self.workspace(name)
+        with self.session() as s:
+            for model in (Chunk, Document):
+                s.query(model).filter(model.workspace_id == ws.id).delete()
+            conv_ids = select(Conversation.id).where(Conversation.workspace_id == ws.id)
+            for model in (Message, Proposal, Handoff):
+                s.query(model).filter(model.conversation_id.in_(conv_ids)).delete(synchronize_session=False)
+            s.query(Conversation).filter(Conversation.workspace_id == ws.id).delete()
+            s.delete(s.get(Workspace, ws.id))
+
+    # ---- documents and chunks ------------------------------------------------------------------------
+    def documents(self, workspace_id: int) -> list[Document]:
+        with self.session() as s:
+            return list(s.scalars(select(Document).where(Document.workspace_id == workspace_id)
+                                  .order_by(Document.name)))
+
+    def document(self, workspace_id: int, name_or_id: str | int) -> Document:
+        with self.session() as s:
+            q = select(Document).where(Document.workspace_id == workspace_id)
+            if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+                doc = s.scalar(q.where(Document.id == int(name_or_id)))
+            else:
+                doc = s.scalar(q.where(Document.name == name_or_id))
+            if doc is None:
+                raise UnknownDocumentError(f"No document {name_or_id!r} in this workspace; see `verticals bot docs`.")
+            return doc
+
+    def find_document(self, workspace_id: int, name: str) -> Document | None:
+        with self.session() as s:
+            return s.scalar(select(Document).where(Document.workspace_id == workspace_id, Document.name == name))
+
+    def chunks(self, workspace_id: int, document_id: int | None = None) -> list[Chunk]:
+        with self.session() as s:
+            q = select(Chunk).where(Chunk.workspace_id == workspace_id)
+            if document_id is not None:
+                q = q.where(Chunk.document_id == document_id)
+            return list(s.scalars(q.order_by(Chunk.document_id, Chunk.position)))
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, "ChunkView"]:
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(select(Chunk, Document.name).join(Document, Document.id == Chunk.document_id)
+                             .where(Chunk.id.in_(ids))).all()
+            return {c.id: ChunkView(id=c.id, document_id=c.document_id, document=name, position=c.position,
+                                    text=c.text, meta={**(c.meta or {}), "document": name},
+                                    embedding=c.embedding) for c, name in rows}
+
+    def upsert_document(self, workspace_id: int, parsed: ParsedDocument, vectors: np.ndarray,
+                        encoder: str, reuse: dict[str, int], now: datetime | None = None
+                        ) -> tuple[Document, list[int], list[int]]:
+        """Replace a document's chunks in one transaction.
+
+        `reuse` maps content hash -> existing chunk id to keep (same text, same embedding).
+        Returns (document, ids of chunks added, ids of chunks removed).
+        """
+        now = now or utcnow()
+        with self.session() as s:
+            doc = s.scalar(select(Document).where(Document.workspace_id == workspace_id,
+                                                  Document.name == parsed.name))
+            if doc is None:
+                doc = Document(workspace_id=workspace_id, name=parsed.name, created_at=now,
+                               kind=parsed.kind, content_hash=parsed.content_hash, n_chars=parsed.n_chars,
+                               updated_at=now)
+                s.add(doc)
+                s.flush()
+                old: list[Chunk] = []
+            else:
+                old = list(s.scalars(select(Chunk).where(Chunk.document_id == doc.id)))
+            doc.kind, doc.content_hash, doc.n_chars, doc.updated_at = (parsed.kind, parsed.content_hash,
+                                                                       parsed.n_chars, now)
+            kept = {cid for cid in reuse.values()}
+            removed = [c.id for c in old if c.id not in kept]
+            for c in old:
+                if c.id not in kept:
+                    s.delete(c)
+            by_id = {c.id: c for c in old}
+            unused = dict(reuse)  # a repeated chunk text reuses the old row once, then gets new rows
+            added: list[Chunk] = []
+            for chunk, vec in zip(parsed.chunks, vectors):
+                cid = unused.pop(chunk.content_hash, None)
+                if cid is not None and cid in by_id:
+                    row = by_id[cid]
+                    row.position, row.start, row.end, row.meta = chunk.position, chunk.start, chunk.end, chunk.meta
+                    continue
+                row = _chunk_row(chunk, doc, workspace_id, vec, encoder)
+                s.add(row)
+                added.append(row)
+            s.flush()
+            return doc, [c.id for c in added], removed
+
+    def delete_document(self, workspace_id: int, name_or_id: str | int) -> list[int]:
+        doc = self.document(workspace_id, name_or_id)
+        with self.session() as s:
+            ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc.id)))
+            s.query(Chunk).filter(Chunk.document_id == doc.id).delete()
+            s.delete(s.get(Document, doc.id))
+            return ids
+
+    def set_embeddings(self, vectors: dict[int, np.ndarray], encoder: str) -> None:
+        with self.session() as s:
+            for cid, vec in vectors.items():
+                row = s.get(Chunk, cid)
+                row.embedding, row.encoder = _vec_to_blob(vec), encoder
+
+    # ---- conversations --------------------------------------------------------------------------------
+    def start_conversation(self, workspace_id: int, title: str = "", now: datetime | None = None) -> Conversation:
+        now = now or utcnow()
+        with self.session() as s:
+            conv = Conversation(workspace_id=workspace_id, status="open", title=title[:200],
+                                created_at=now, updated_at=now)
+            s.add(conv)
+            s.flush()
+            return conv
+
+    def conversation(self, workspace_id: int, conversation_id: int) -> Conversation:
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None or conv.workspace_id != workspace_id:
+                raise UnknownConversationError(f"No conversation {conversation_id} in this workspace.")
+            return conv
+
+    def conversations(self, workspace_id: int, status: str | None = None) -> list[Conversation]:
+        with self.session() as s:
+            q = select(Conversation).where(Conversation.workspace_id == workspace_id)
+            if status:
+                q = q.where(Conversation.status == status)
+            return list(s.scalars(q.order_by(Conversation.updated_at.desc(), Conversation.id.desc())))
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        with self.session() as s:
+            return list(s.scalars(select(Message).where(Message.conversation_id == conversation_id)
+                                  .order_by(Message.id)))
+
+    def proposals(self, conversation_id: int | None = None, workspace_id: int | None = None) -> list[Proposal]:
+        with self.session() as s:
+            q = select(Proposal)
+            if conversation_id is not None:
+                q = q.where(Proposal.conversation_id == conversation_id)
+            if workspace_id is not None:
+                q = q.join(Conversation, Conversation.id == Proposal.conversation_id).where(
+                    Conversation.workspace_id == workspace_id)
+            return list(s.scalars(q.order_by(Proposal.id)))
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        with self.session() as s:
+            p = s.get(Proposal, proposal_id)
+            if p is None:
+                raise UnknownConversationError(f"No proposal {proposal_id}.")
+            return p
+
+    def record_turn(self, conversation_id: int, customer_text: str, proposal: dict[str, Any],
+                    handoff_reason: str | None, now: datetime | None = None) -> tuple[Message, Proposal]:
+        """Store a customer message and the bot's proposal together (and the handoff, if any)."""
+        now = now or utcnow()
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            msg = Message(conversation_id=conversation_id, role="customer", text=self.redact(customer_text),
+                          created_at=now)
+            s.add(msg)
+            s.flush()
+            prop = Proposal(conversation_id=conversation_id, message_id=msg.id, created_at=now, **proposal)
+            s.add(prop)
+            if not conv.title:
+                conv.title = msg.text[:80]
+            conv.updated_at = now
+            if handoff_reason and conv.status != "handoff":
+                conv.status = "handoff"
+                s.add(Handoff(conversation_id=conversation_id, reason=handoff_reason[:200], by="bot", created_at=now))
+            s.flush()
+            return msg, prop
+
+    def record_sent(self, proposal_id: int, text: str, now: datetime | None = None) -> Message:
+        now = now or utcnow()
+        with self.session() as s:
+            prop = s.get(Proposal, proposal_id)
+            if prop is None:
+                raise UnknownConversationError(f"No proposal {proposal_id}.")
+            prop.sent_text, prop.sent_at = text, now
+            prop.edited = text.strip() != prop.text.strip()
+            msg = Message(conversation_id=prop.conversation_id, role="agent", text=text, created_at=now,
+                          proposal_id=prop.id)
+            s.add(msg)
+            s.get(Conversation, prop.conversation_id).updated_at = now
+            s.flush()
+            return msg
+
+    def record_agent_message(self, conversation_id: int, text: str, now: datetime | None = None) -> Message:
+        now = now or utcnow()
+        with self.session() as s:
+            msg = Message(conversation_id=conversation_id, role="agent", text=text, created_at=now)
+            s.add(msg)
+            s.get(Conversation, conversation_id).updated_at = now
+            s.flush()
+            return msg
+
+    def set_rating(self, proposal_id: int, rating: int) -> None:
+        with self.session() as s:
+            prop = s.get(Proposal, proposal_id)
+            if prop is None:
+                raise UnknownConversationError(f"No proposal {proposal_id}.")
+            prop.rating = rating
+
+    def hand_over(self, conversation_id: int, reason: str, by: str, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv.status != "handoff":
+                conv.status = "handoff"
+                s.add(Handoff(conversation_id=conversation_id, reason=reason[:200], by=by, created_at=now))
+            conv.updated_at = now
+
+    def resolve(self, conversation_id: int, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            conv.status, conv.updated_at = "resolved", now
+            for h in s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                     Handoff.resolved_at.is_(None))):
+                h.resolved_at = now
+
+    def handoffs(self, workspace_id: int) -> list[Handoff]:
+        with self.session() as s:
+            return list(s.scalars(select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+                                  .where(Conversation.workspace_id == workspace_id).order_by(Handoff.id)))
+
+    def count_chunks(self, workspace_id: int) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count(Chunk.id)).where(Chunk.workspace_id == workspace_id)))
+
+
+def _chunk_row(chunk: ChunkData, doc: Document, workspace_id: int, vec: np.ndarray, encoder: str) -> Chunk:
+    return Chunk(document_id=doc.id, workspace_id=workspace_id, position=chunk.position, start=chunk.start,
+                 end=chunk.end, text=chunk.text, meta=json.loads(json.dumps(chunk.meta)),
+                 content_hash=chunk.content_hash, encoder=encoder, embedding=_vec_to_blob(vec))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")  # the console and the CLI may use the file at once
+    cur.close()
