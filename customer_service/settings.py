@@ -40,8 +40,8 @@ class HandoffSettings:
     def __post_init__(self) -> None:
         for name in ("intent_threshold", "retrieval_threshold"):
             value = getattr(self, name)
-            if not -1.0 <= value <= 1.0:
-                raise SettingsError(f"{name} must be in [-1, 1], got {value}.")
+            if not (isinstance(value, (int, float)) and -2.0 <= value <= 2.0):
+                raise SettingsError(f"{name} must be a similarity/probability threshold in [-2, 2], got {value!r}.")
 
 
 @dataclass

@@ -1,0 +1,122 @@
+"""Workspaces side by side: each has its knowledge base, intent model, templates and conversations.
+
+`Workspaces` is the service the CLI and the console use. Heavy collaborators (encoders, intent models,
+generators) are loaded through injectable loaders and shared between workspaces that name the same one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from customer_service.bot import Bot
+from customer_service.compose import Composer, EndpointGenerator, Generator, LocalGenerator
+from customer_service.encoder import Encoder, load_encoder
+from customer_service.errors import SettingsError
+from customer_service.intents import CoreIntentModel, IntentModel
+from customer_service.knowledge import KnowledgeBase
+from customer_service.settings import WorkspaceSettings
+from customer_service.store import Store, Workspace
+
+
+class Workspaces:
+    def __init__(self, store: Store | None = None, *,
+                 encoder_loader: Callable[[str], Encoder] = load_encoder,
+                 intent_loader: Callable[[str], IntentModel] = CoreIntentModel.load,
+                 generator_loader: Callable[[str], Generator] = LocalGenerator.load) -> None:
+        self.store = store or Store()
+        self._encoder_loader = encoder_loader
+        self._intent_loader = intent_loader
+        self._generator_loader = generator_loader
+        self._encoders: dict[str, Encoder] = {}
+        self._intents: dict[str, IntentModel] = {}
+        self._generators: dict[str, Generator] = {}
+        self._knowledge: dict[str, KnowledgeBase] = {}
+
+    # ---- workspace records ---------------------------------------------------------------------------
+    def create(self, name: str, settings: WorkspaceSettings | None = None, now: datetime | None = None) -> Workspace:
+        return self.store.create_workspace(name, (settings or WorkspaceSettings()).to_dict(), now=now)
+
+    def ensure(self, name: str, settings: WorkspaceSettings | None = None) -> Workspace:
+        if name in self.names():
+            return self.store.workspace(name)
+        return self.create(name, settings)
+
+    def names(self) -> list[str]:
+        return [w.name for w in self.store.workspaces()]
+
+    def get(self, name: str) -> Workspace:
+        return self.store.workspace(name)
+
+    def settings(self, name: str) -> WorkspaceSettings:
+        return WorkspaceSettings.from_dict(self.store.workspace(name).settings)
+
+    def save_settings(self, name: str, settings: WorkspaceSettings) -> None:
+        ws = self.store.workspace(name)
+        old = WorkspaceSettings.from_dict(ws.settings)
+        self.store.save_settings(ws.id, settings.to_dict())
+        if old.retrieval != settings.retrieval:
+            self._knowledge.pop(name, None)  # re-opened (and re-encoded if the encoder changed) on next use
+
+    def delete(self, name: str) -> None:
+        self.store.delete_workspace(name)
+        self._knowledge.pop(name, None)
+
+    # ---- collaborators --------------------------------------------------------------------------------
+    def encoder(self, name: str) -> Encoder:
+        if name not in self._encoders:
+            self._encoders[name] = self._encoder_loader(name)
+        return self._encoders[name]
+
+    def knowledge(self, name: str) -> KnowledgeBase:
+        if name not in self._knowledge:
+            ws = self.store.workspace(name)
+            settings = WorkspaceSettings.from_dict(ws.settings)
+            self._knowledge[name] = KnowledgeBase(self.store, ws.id, self.encoder(settings.retrieval.encoder),
+                                                  settings.retrieval)
+        return self._knowledge[name]
+
+    def intents(self, task_name: str) -> IntentModel:
+        if task_name not in self._intents:
+            self._intents[task_name] = self._intent_loader(task_name)
+        return self._intents[task_name]
+
+    def forget_intents(self, task_name: str) -> None:
+        """Drop a cached intent model (after a retrain promoted a new version)."""
+        self._intents.pop(task_name, None)
+
+    def composer(self, settings: WorkspaceSettings) -> Composer:
+        gen = settings.generation
+        generator: Generator | None = None
+        if gen.mode == "local":
+            if gen.model not in self._generators:
+                self._generators[gen.model] = self._generator_loader(gen.model)
+            generator = self._generators[gen.model]
+        elif gen.mode == "endpoint":
+            generator = EndpointGenerator()
+        return Composer(gen, generator)
+
+    def bot(self, name: str, *, intents: IntentModel | None = None, generator: Generator | None = None) -> Bot:
+        ws = self.store.workspace(name)
+        settings = WorkspaceSettings.from_dict(ws.settings)
+        if intents is None and settings.intent_model:
+            intents = self.intents(settings.intent_model)
+        composer = Composer(settings.generation, generator) if generator is not None else self.composer(settings)
+        return Bot(store=self.store, workspace_id=ws.id, settings=settings, knowledge=self.knowledge(name),
+                   intents=intents, composer=composer)
+
+    def summary(self, name: str) -> dict[str, Any]:
+        ws = self.store.workspace(name)
+        settings = WorkspaceSettings.from_dict(ws.settings)
+        return {"name": name, "documents": len(self.store.documents(ws.id)), "chunks": self.store.count_chunks(ws.id),
+                "intent_model": settings.intent_model or "-", "templates": len(settings.templates),
+                "conversations": len(self.store.conversations(ws.id)), "generation": settings.generation.mode,
+                "intent_threshold": settings.handoff.intent_threshold,
+                "retrieval_threshold": settings.handoff.retrieval_threshold}
+
+
+def check_generation_mode(mode: str) -> str:
+    if mode not in ("off", "local", "endpoint"):
+        raise SettingsError(f"generation mode must be off, local or endpoint, got {mode!r}.")
+    return mode
