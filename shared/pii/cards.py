@@ -3,7 +3,8 @@
 A run of digit groups may hold more than one number ("card 4111 1111 1111 1111 exp 2027" is fine, but
 "4111 1111 1111 1111 2027" is one run): every contiguous sub-run of groups is tried and the longest
 Luhn-valid one wins, so an adjacent year or amount neither hides the card nor gets redacted with it.
-Luhn alone passes 1 in 10 random digit strings, so 13+ digits are required as well.
+Luhn alone passes 1 in 10 random digit strings, so 12+ digits (and an issuer prefix below 16) are
+required as well.
 """
 
 from __future__ import annotations
@@ -12,10 +13,20 @@ import re
 
 from shared.pii.findings import Finding
 
-MIN_DIGITS, MAX_DIGITS = 13, 19
+MIN_DIGITS, MAX_DIGITS = 12, 19  # Maestro issues 12-digit numbers
+# Issuer prefixes allowed for numbers shorter than 16 digits, where Luhn alone would flag one in ten
+# random reference numbers: Maestro (5x, 6x, 0604), Amex (34, 37), Diners (30, 36, 38, 39), JCB (1800,
+# 2131), Visa (4, 13 digits). 16-19 digit numbers are accepted with any prefix.
+_SHORT_PREFIXES = ("5", "6", "0604", "34", "37", "30", "36", "38", "39", "1800", "2131", "4")
+# A letters-and-digits group just before the run ("DE89 3704 ...", "Z656 9070 ..."): the run is the
+# tail of an IBAN or other code (one that failed its own check), not a card.
+_CODE_BEFORE = re.compile(
+    r"(?:(?:^|[\s(])(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{2,}|[A-Za-z]{2}\d{2}(?: [A-Z0-9]{4})+)[ -]$"
+)
+MIN_SUBRUN_DIGITS = 15  # a card cut out of a longer digit run must be long: short cuts pass Luhn by chance
 
 # Digit groups joined by one space or dash, not glued to letters/digits on either side.
-_RUN = re.compile(r"(?<![\w.,])\d+(?:[ -]\d+)*(?![\w]|[.,]\d)")
+_RUN = re.compile(r"(?<![\w.,+])\d+(?:[ -]\d+)*(?![\w]|[.,]\d)")
 _GROUP = re.compile(r"\d+")
 
 
@@ -34,7 +45,11 @@ def luhn_valid(digits: str) -> bool:
 
 def _looks_like_card(digits: str) -> bool:
     # A run of one repeated digit ("0000 0000 0000 0000") is Luhn-valid but is a placeholder, not a card.
-    return MIN_DIGITS <= len(digits) <= MAX_DIGITS and len(set(digits)) > 1 and luhn_valid(digits)
+    if not (MIN_DIGITS <= len(digits) <= MAX_DIGITS) or len(set(digits)) == 1:
+        return False
+    if len(digits) < 16 and not digits.startswith(_SHORT_PREFIXES):
+        return False
+    return luhn_valid(digits)
 
 
 class CardDetector:
@@ -45,6 +60,8 @@ class CardDetector:
         for run in _RUN.finditer(text):
             groups = list(_GROUP.finditer(run.group()))
             if sum(len(g.group()) for g in groups) < MIN_DIGITS:
+                continue
+            if _CODE_BEFORE.search(text[max(0, run.start() - 40):run.start()]):
                 continue
             findings.extend(self._best_subruns(groups, run.start()))
         return findings
@@ -60,7 +77,8 @@ class CardDetector:
                 digits += groups[j].group()
                 if len(digits) > MAX_DIGITS:
                     break
-                if _looks_like_card(digits):
+                whole = i == 0 and j == len(groups) - 1
+                if _looks_like_card(digits) and (whole or len(digits) >= MIN_SUBRUN_DIGITS):
                     best_j = j
             if best_j is None:
                 i += 1

@@ -25,8 +25,18 @@ IBAN_LENGTHS: dict[str, int] = {
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
 
-# Country code + check digits, then alphanumerics with optional single spaces (>= 11 more characters).
-_CANDIDATE = re.compile(r"(?<![\w])([A-Za-z]{2})(\d{2})((?: ?[A-Za-z0-9]){11,30})")
+# Where an IBAN may start: two letters and two check digits at a token start.
+_START = re.compile(r"(?<![\w])([A-Za-z]{2})(\d{2})(?=[ ]?[A-Za-z0-9])")
+# The printed form's shape: groups of four separated by single spaces, the last group 1-4 long.
+_GROUPED = re.compile(r"[A-Za-z0-9]{4}(?: [A-Za-z0-9]{4})*(?: [A-Za-z0-9]{1,4})?(?![\w])")
+_COMPACT = re.compile(r"[A-Za-z0-9]+(?![\w])")
+
+
+MIN_LENGTH, MAX_LENGTH = 15, 34
+
+
+def _compact(value: str) -> str:
+    return value.replace(" ", "").upper()
 
 
 def iban_checksum_valid(iban: str) -> bool:
@@ -44,18 +54,39 @@ class IbanDetector:
 
     def find(self, text: str) -> list[Finding]:
         findings: list[Finding] = []
-        for m in _CANDIDATE.finditer(text):
-            country = m.group(1).upper()
-            length = IBAN_LENGTHS.get(country)
+        last_end = 0
+        for m in _START.finditer(text):
+            if m.start() < last_end:
+                continue
+            length = IBAN_LENGTHS.get(m.group(1).upper())
             if length is None:
                 continue
-            end = self._end_of(text, m.start(), length)
-            if end is None:
-                continue
-            compact = re.sub(r"\s", "", text[m.start():end]).upper()
-            if iban_checksum_valid(compact):
+            end = self._checked_end(text, m.start(), length)
+            if end is not None:
                 findings.append(Finding(m.start(), end, self.kind))
+                last_end = end
         return findings
+
+    def _checked_end(self, text: str, start: int, length: int) -> int | None:
+        """End of a checksum-valid IBAN starting at `start`, or None.
+
+        First the registry length for the country; failing that, the whole well-formed token (compact,
+        or groups of four): registries change and generated or mistyped numbers do not always match
+        them, but a passing mod-97 check over a well-formed token is still strong evidence.
+        Only one fallback cut is tried, so a failing number gets no second chance on a shorter prefix.
+        """
+        end = self._end_of(text, start, length)
+        if end is not None and iban_checksum_valid(_compact(text[start:end])):
+            return end
+        grouped = _GROUPED.match(text, start)
+        compact = _COMPACT.match(text, start)
+        best = max((m for m in (grouped, compact) if m), key=lambda m: m.end(), default=None)
+        if best is None:
+            return None
+        value = _compact(best.group())
+        if MIN_LENGTH <= len(value) <= MAX_LENGTH and iban_checksum_valid(value):
+            return best.end()
+        return None
 
     @staticmethod
     def _end_of(text: str, start: int, length: int) -> int | None:

@@ -1,0 +1,1 @@
+"""Loading, validating, splitting and batching the user's labelled text."""

@@ -1,0 +1,146 @@
+"""A local model registry: versions per task name, one marked current, promote and roll back.
+
+Layout under the root: `<name>/v0001/` (a model folder with its card.json) and `<name>/index.json`
+(`{"current": "v0002", "promotions": ["v0001", "v0002"]}`). A model is trained into a staging folder and
+renamed into place only when complete, so a crash never leaves a half-written version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from shared.card import CARD_FILE, ModelCard
+from shared.errors import ConfigError, RegistryError
+from shared.paths import verticals_home
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class Registry:
+    def __init__(self, root: str | os.PathLike[str] | None = None):
+        self.root = Path(root) if root is not None else verticals_home() / "registry"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- reading -------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and (p / "index.json").exists())
+
+    def versions(self, name: str) -> list[str]:
+        folder = self._task_dir(name)
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / CARD_FILE).exists())
+
+    def list(self, name: str | None = None) -> list[ModelCard]:
+        names = [name] if name else self.names()
+        return [ModelCard.load(self.root / n / v) for n in names for v in self.versions(n)]
+
+    def current_version(self, name: str) -> str:
+        index = self._index(name)
+        if not index.get("current"):
+            raise RegistryError(f"Model {name!r} has no current version: promote one with "
+                                f"`verticals models promote {name} VERSION`.")
+        return index["current"]
+
+    def path(self, name: str, version: str | None = None) -> Path:
+        version = version or self.current_version(name)
+        folder = self._task_dir(name) / version
+        if not (folder / CARD_FILE).exists():
+            raise RegistryError(f"Model {name!r} has no version {version!r}; it has "
+                                f"{', '.join(self.versions(name)) or 'none'}.")
+        return folder
+
+    def card(self, name: str, version: str | None = None) -> ModelCard:
+        return ModelCard.load(self.path(name, version))
+
+    def current(self, name: str) -> ModelCard:
+        return self.card(name)
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def staging(self, name: str) -> Iterator[Path]:
+        """A scratch folder to build a model in; removed if the build fails."""
+        check_name(name)
+        folder = self.root / ".staging" / f"{name}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True) -> str:
+        """Move a complete staged model in as the next version; optionally make it current."""
+        check_name(name)
+        task_dir = self.root / name
+        task_dir.mkdir(exist_ok=True)
+        existing = [int(v[1:]) for v in self.versions(name)] if (task_dir / "index.json").exists() else []
+        number = max(existing, default=0) + 1
+        while True:  # mkdir is atomic: two writers never get the same version
+            version = f"v{number:04d}"
+            try:
+                (task_dir / version).mkdir()
+                break
+            except FileExistsError:
+                number += 1
+        card.version = version
+        card.save(staged)
+        (task_dir / version).rmdir()
+        os.replace(staged, task_dir / version)
+        index = self._index(name, missing_ok=True)
+        self._write_index(name, index)
+        if promote:
+            self.promote(name, version)
+        return version
+
+    def promote(self, name: str, version: str) -> None:
+        self.path(name, version)  # validates
+        index = self._index(name)
+        index["current"] = version
+        index.setdefault("promotions", []).append(version)
+        self._write_index(name, index)
+
+    def rollback(self, name: str) -> str:
+        """Make the previously promoted version current again."""
+        index = self._index(name)
+        history = index.get("promotions", [])
+        if len(history) < 2:
+            raise RegistryError(f"Model {name!r} has no earlier promoted version to roll back to.")
+        history.pop()
+        index["current"] = history[-1]
+        self._write_index(name, index)
+        return history[-1]
+
+    # -- internals -----------------------------------------------------------------------------
+    def _task_dir(self, name: str) -> Path:
+        folder = self.root / name
+        if not (folder / "index.json").exists():
+            known = ", ".join(self.names()) or "none yet"
+            raise RegistryError(f"No model named {name!r} in the registry at {self.root} (known: {known}). "
+                                f"Train one with `verticals finetune --name {name} ...`.")
+        return folder
+
+    def _index(self, name: str, missing_ok: bool = False) -> dict:
+        path = self.root / name / "index.json"
+        if not path.exists():
+            if missing_ok:
+                return {"current": None, "promotions": []}
+            self._task_dir(name)
+        return json.loads(path.read_text())
+
+    def _write_index(self, name: str, index: dict) -> None:
+        path = self.root / name / "index.json"
+        tmp = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+        tmp.write_text(json.dumps(index, indent=2))
+        os.replace(tmp, path)
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name or ""):
+        raise ConfigError(f"Model name {name!r} is not valid: use letters, digits, '-', '_' or '.', "
+                          f"up to 64 characters, starting with a letter or digit.")
+    return name

@@ -1,0 +1,1 @@
+"""Sequence classification, single text or text pairs."""

@@ -1,0 +1,152 @@
+"""Fine-tune a classifier end to end: read → clean → split → build → train → evaluate → register."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from shared.card import ModelCard
+from shared.config import TrainConfig, check_method
+from shared.data.labels import LabelMap
+from shared.data.splits import stratified_split
+from shared.data.tables import TableSource, clean_text_rows, fingerprint, read_table
+from shared.device import pick_device
+from shared.errors import DataError
+from shared.methods import apply_lora, apply_topk, count_trainable, freeze
+from shared.metrics import classification_report, format_report
+from shared.models.catalog import resolve_model
+from shared.models.loading import load_encoder, load_tokenizer
+from shared.modeling.classifier import HeadOnly, TextClassifier
+from shared.registry import Registry, check_name
+from shared.tasks.classification.artifacts import save_classifier
+from shared.tasks.classification.data import encode
+from shared.tasks.classification.objective import ClassificationTask, FeatureTask, run_batches
+from shared.training import distributed
+from shared.training.trainer import Trainer, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuneResult:
+    name: str
+    version: str | None          # None on non-zero ranks, which never write
+    model_dir: Path | None
+    metrics: dict[str, Any]
+    report: str
+    card: ModelCard
+
+
+def run(data: TableSource | None, *, name: str, text_col: str = "text", label_col: str = "label",
+        text_pair_col: str | None = None, model: str = "minilm", method: str = "lora",
+        config: TrainConfig | None = None, splits: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+        registry: Registry | None = None, promote: bool = True, privacy: Any = None,
+        device: torch.device | None = None, checkpoint_dir: Path | None = None, resume: bool = False,
+        redact_pii: bool = False) -> FinetuneResult:
+    config = config or TrainConfig()
+    check_method(method)
+    check_name(name)
+    if privacy is not None:
+        from shared.privacy.dp import check_supported
+
+        check_supported(method, None)
+    distributed.init_from_env()
+    device = device or distributed.local_device() or pick_device()
+    seed_everything(config.seed)
+    text_cols = [text_col] + ([text_pair_col] if text_pair_col else [])
+
+    # -- data ----------------------------------------------------------------------------------
+    if splits is not None:
+        cleaned = [clean_text_rows(read_table(s), text_cols, label_col) for s in splits]
+        (train_df, rep), (dev_df, _), (test_df, _) = cleaned
+    else:
+        if data is None:
+            raise DataError("Give a data file (or DataFrame), or explicit train/dev/test splits.")
+        df, rep = clean_text_rows(read_table(data), text_cols, label_col)
+        train_df, dev_df, test_df = stratified_split(df, label_col, seed=config.seed)
+    pii_report = None
+    if redact_pii:
+        from shared.pii import redact_frame
+
+        train_df, pii_report = redact_frame(train_df, text_cols)
+        dev_df, _ = redact_frame(dev_df, text_cols)
+        test_df, _ = redact_frame(test_df, text_cols)
+    labels = LabelMap.fit(train_df[label_col])
+    if len(labels) < 2:
+        raise DataError(f"Column {label_col!r} has a single label {labels.labels[0]!r}: need at least two.")
+    ref = resolve_model(model)
+    tokenizer = load_tokenizer(ref)
+
+    def enc(frame: pd.DataFrame) -> list:
+        return encode(tokenizer, frame[text_col].tolist(), frame[text_pair_col].tolist() if text_pair_col else None,
+                      labels.encode(frame[label_col].tolist()), config.max_length)
+
+    train, dev, test = enc(train_df), enc(dev_df), enc(test_df)
+    log.info("data: %s; train/dev/test = %d/%d/%d", rep.summary(), len(train), len(dev), len(test))
+
+    # -- model and method ------------------------------------------------------------------------
+    encoder = load_encoder(ref)
+    classifier = TextClassifier(encoder, len(labels), dropout=config.dropout)
+    lr = config.lr_for(method)
+    pad_id = tokenizer.pad_token_id
+    full_task = ClassificationTask(train, dev, pad_id, config.pad_multiple, device)
+    if method == "head":
+        freeze(classifier.encoder)
+        classifier.to(device)
+        feats = lambda ex: torch.from_numpy(run_batches(  # noqa: E731 - a one-line helper
+            lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device))
+        with torch.inference_mode():
+            train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)
+        task: Any = FeatureTask(train_x.clone(), torch.tensor([e.label for e in train]), dev_x.clone(),
+                                torch.tensor([e.label for e in dev], dtype=torch.long))
+        trained: torch.nn.Module = HeadOnly(classifier)
+    else:
+        if method == "topk":
+            apply_topk(classifier.encoder, config.topk_layers)
+        trained = classifier
+        if method == "lora":
+            trained = apply_lora(classifier, encoder.config.model_type, config.lora, modules_to_save=["head"])
+        task = full_task
+    n_train, n_all = count_trainable(trained)
+    log.info("method %s: %d of %d parameters train", method, n_train, n_all)
+
+    fit = Trainer(trained, task, config, lr, device, checkpoint_dir=checkpoint_dir, privacy=privacy,
+                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+
+    # -- evaluate on the test split with the whole model -----------------------------------------
+    eval_model = trained if method == "lora" else classifier
+    report_dict: dict[str, Any] = {}
+    if test:
+        pred = full_task.logits(eval_model, test).argmax(1)
+        report_dict = classification_report([e.label for e in test], pred, labels.labels)
+    report = format_report(report_dict) if report_dict else "(no test split)"
+    card = ModelCard(
+        name=name, task="classification", base_model=model, method=method,
+        hyperparameters={**config.to_dict(), "lr": lr, "pooling": "mean", "text_pair": bool(text_pair_col),
+                         "trainable_params": n_train, "total_params": n_all},
+        labels=list(labels.labels),
+        data={"fingerprint": fingerprint(train_df, [*text_cols, label_col]), "text_col": text_col,
+              "text_pair_col": text_pair_col, "label_col": label_col, "cleaning": rep.__dict__,
+              "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
+              "pii": pii_report.to_dict() if pii_report is not None else None},
+        metrics={k: report_dict[k] for k in ("accuracy", "macro_f1") if k in report_dict},
+        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
+                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
+                  "device": str(device), "world_size": distributed.world_size()},
+        privacy=({**privacy.to_dict(), "spent_epsilon": fit.spent_epsilon} if privacy is not None else None),
+    )
+    if not distributed.is_main():
+        return FinetuneResult(name, None, None, card.metrics, report, card)
+    registry = registry or Registry()
+    with registry.staging(name) as staged:
+        save_classifier(staged, trained, tokenizer, method)
+        (staged / "evaluation.json").write_text(json.dumps(report_dict, indent=2))
+        (staged / "evaluation.txt").write_text(report + "\n")
+        version = registry.add(name, staged, card, promote=promote)
+    return FinetuneResult(name, version, registry.path(name, version), card.metrics, report, card)

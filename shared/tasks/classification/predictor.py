@@ -1,0 +1,71 @@
+"""Serve a registered classifier: batched, length-sorted prediction with labels and probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from shared.card import ModelCard
+from shared.device import eval_mode, pick_device
+from shared.errors import DataError
+from shared.metrics import softmax
+from shared.tasks.classification.artifacts import load_classifier
+from shared.tasks.classification.data import encode
+from shared.tasks.classification.objective import run_batches
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    score: float
+    probs: dict[str, float]
+
+
+class ClassifierPredictor:
+    def __init__(self, model: torch.nn.Module, tokenizer, card: ModelCard, device: torch.device | None = None):
+        self.device = device or pick_device()
+        self.model = model.to(self.device).eval()
+        self.tokenizer, self.card = tokenizer, card
+        self.max_length = card.hyperparameters.get("max_length", 128)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.card.labels)
+
+    def predict_proba(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                      batch_size: int = 64) -> np.ndarray:
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        examples = encode(self.tokenizer, texts, pairs, None, self.max_length)
+        with eval_mode(self.model):
+            logits = run_batches(lambda inp: self.model(**inp), examples, self.tokenizer.pad_token_id, 8,
+                                 batch_size, self.device)
+        return softmax(logits)
+
+    def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                batch_size: int = 64) -> list[Prediction]:
+        probs = self.predict_proba(texts, pairs, batch_size)
+        labels = self.labels
+        return [Prediction(labels[int(row.argmax())], float(row.max()),
+                           {lab: float(p) for lab, p in zip(labels, row)}) for row in probs]
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        texts = [texts]
+    out = []
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise DataError(f"Text #{i} is a {type(t).__name__}, not a string.")
+        out.append(t if t.strip() else " ")
+    return out
+
+
+def load(folder: Path, card: ModelCard, device: torch.device | None = None) -> ClassifierPredictor:
+    model, tokenizer = load_classifier(folder, card)
+    return ClassifierPredictor(model, tokenizer, card, device)
