@@ -61,7 +61,7 @@ class CardDetector:
             groups = list(_GROUP.finditer(run.group()))
             if sum(len(g.group()) for g in groups) < MIN_DIGITS:
                 continue
-            if _CODE_BEFORE.search(text[max(0, run.start() - 40):run.start()]):
+            if _CODE_BEFORE.search(text[max(0, run.start() - 40) : run.start()]):
                 continue
             findings.extend(self._best_subruns(groups, run.start()))
         return findings

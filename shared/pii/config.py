@@ -20,15 +20,21 @@ class RedactionConfig:
     ips: bool = field(default=True, metadata={"help": "Replace IPv4/IPv6 addresses with [IP]."})
     phone_regions: tuple[str, ...] = field(
         default=DEFAULT_REGIONS,
-        metadata={"help": "ISO 3166 regions whose national phone formats are recognised ('+' numbers always are)."},
+        metadata={
+            "help": "ISO 3166 regions whose national phone formats are recognised ('+' numbers always are)."
+        },
     )
     phone_leniency: str = field(
         default="possible",
-        metadata={"help": "'possible' (right length; higher recall) or 'valid' (assigned prefix; higher precision)."},
+        metadata={
+            "help": "'possible' (right length; higher recall) or 'valid' (assigned prefix; higher precision)."
+        },
     )
     national_ids: tuple[NationalIdPattern, ...] = field(
         default=(),
-        metadata={"help": "User patterns for national ID numbers: NationalIdPattern(name, regex, label=None)."},
+        metadata={
+            "help": "User patterns for national ID numbers: NationalIdPattern(name, regex, label=None)."
+        },
     )
 
     def __post_init__(self) -> None:
@@ -43,9 +49,7 @@ class RedactionConfig:
         if self.phones and not self.phone_regions:
             raise ConfigError("phone_regions is empty: give at least one region, or set phones=False.")
         if self.phone_leniency not in LENIENCIES:
-            raise ConfigError(
-                f"phone_leniency={self.phone_leniency!r} is not one of {sorted(LENIENCIES)}."
-            )
+            raise ConfigError(f"phone_leniency={self.phone_leniency!r} is not one of {sorted(LENIENCIES)}.")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RedactionConfig:

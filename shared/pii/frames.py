@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ def redact_frame(
         values = out[column].tolist()
         changed = False
         for i, value in enumerate(values):
-            if value is None or (isinstance(value, float) and value != value):  # None / NaN
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             text = value if isinstance(value, str) else str(value)
             findings = redactor.find(text)

@@ -37,7 +37,7 @@ class IpDetector:
         return findings
 
 
-def _valid(cls: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address], value: str) -> bool:
+def _valid(cls: type[ipaddress.IPv4Address | ipaddress.IPv6Address], value: str) -> bool:
     try:
         cls(value)
     except ValueError:

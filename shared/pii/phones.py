@@ -19,7 +19,22 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from shared.pii.findings import Finding
 
 DEFAULT_REGIONS: tuple[str, ...] = (
-    "US", "GB", "DE", "FR", "ES", "IT", "NL", "SE", "IN", "AU", "CA", "IE", "CH", "AT", "BE", "FI",
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "SE",
+    "IN",
+    "AU",
+    "CA",
+    "IE",
+    "CH",
+    "AT",
+    "BE",
+    "FI",
 )
 LENIENCIES = {"possible": Leniency.POSSIBLE, "valid": Leniency.VALID}
 MIN_DIGITS = 7  # shorter digit runs are counts, codes and amounts far more often than phones
@@ -30,6 +45,9 @@ _DATE = re.compile(r"^\d{1,4}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{1,4}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s*[-/]\s*(?:(?:19|20)?\d\d)$")
 _DECIMAL_TOKEN = re.compile(r"^\(?\d+[.,]\d{1,3}\)?$")  # "164.1", "86.936": one decimal mark, <= 3 decimals
 _SHORT_DOT_GROUP = re.compile(r"\.\d(?!\d)")  # "39.8 - 33.1": one digit after a dot is a decimal
+# "9 540 000", "26 885 540": thousands grouped by spaces with a short head group; a phone's national
+# prefix or area code is not one or two digits followed by groups of exactly three.
+_SPACED_THOUSANDS = re.compile(r"^[1-9]\d?(?: \d{3}){2,}$")
 _OPEN_BEFORE_PLUS = re.compile(r"\((?=\+\d)")
 _DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")  # an (invalid) IPv4 address, not a phone
 # Words right before / after a digit run that make it an amount, a quantity or a reference number.
@@ -58,7 +76,12 @@ def _shape_ok(raw: str) -> bool:
         return False
     if re.search(r"[.,;]\s", core):
         return False  # sentence punctuation inside: two figures of the prose, not one number
-    if _DATE.match(core) or _YEAR_RANGE.match(core) or _DOTTED_QUAD.match(core):
+    if (
+        _DATE.match(core)
+        or _YEAR_RANGE.match(core)
+        or _DOTTED_QUAD.match(core)
+        or _SPACED_THOUSANDS.match(core)
+    ):
         return False
     if "/" in core and not core.startswith("0"):
         return False  # "2009/31734" is a reference; "030/1234567" (German area code) is a phone
@@ -71,8 +94,8 @@ def _shape_ok(raw: str) -> bool:
 
 
 def _context_ok(text: str, start: int, end: int) -> bool:
-    before = text[max(0, start - 40):start]
-    after = text[end:end + 16]
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 16]
     if (before and before[-1].isalnum()) or (after and after[0].isalnum()):
         return False  # digits inside a longer token ("GB07DHUU90996030824628")
     if _CUE_BEFORE.search(before) or _CUE_AFTER.match(after):

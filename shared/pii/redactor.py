@@ -71,7 +71,7 @@ def substitute(text: str, findings: list[Finding]) -> str:
     parts: list[str] = []
     pos = 0
     for f in findings:
-        parts.append(text[pos:f.start])
+        parts.append(text[pos : f.start])
         parts.append(f"[{f.kind}]")
         pos = f.end
     parts.append(text[pos:])
