@@ -1,0 +1,55 @@
+"""`verticals models list|promote|rollback|export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("list")
+def list_models(name: Optional[str] = typer.Argument(None, help="Only this task name.")) -> None:
+    """Registered models, newest last; '*' marks the current version."""
+    from shared.registry import Registry
+
+    registry = Registry()
+    cards = registry.list(name)
+    if not cards:
+        typer.echo("No models registered yet: train one with `verticals finetune`.")
+    for card in cards:
+        current = registry.current_version(card.name) == card.version
+        metrics = " ".join(f"{k}={v:.3f}" for k, v in card.metrics.items() if isinstance(v, (int, float)))
+        typer.echo(f"{'*' if current else ' '} {card.name:<24} {card.version}  {card.task:<14} {card.method:<5} "
+                   f"{card.base_model:<8} {metrics}  {card.created_at}")
+
+
+@app.command()
+def promote(name: str, version: str) -> None:
+    """Make VERSION the current model for NAME."""
+    from shared.registry import Registry
+
+    Registry().promote(name, version)
+    typer.echo(f"{name}: current is now {version}")
+
+
+@app.command()
+def rollback(name: str) -> None:
+    """Make the previously promoted version current again."""
+    from shared.registry import Registry
+
+    typer.echo(f"{name}: current is now {Registry().rollback(name)}")
+
+
+@app.command()
+def export(name: str, out: Path = typer.Option(..., help="Folder to write the standalone model to."),
+           version: Optional[str] = typer.Option(None)) -> None:
+    """Export a classifier as a standalone folder, merging any LoRA adapter into the weights."""
+    from shared.registry import Registry
+    from shared.tasks.classification.artifacts import export_merged
+
+    registry = Registry()
+    export_merged(registry.path(name, version), registry.card(name, version), out)
+    typer.echo(f"exported to {out}")

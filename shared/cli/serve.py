@@ -1,0 +1,20 @@
+"""`verticals predict`: a registered classifier's label and probability for each text."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+
+def predict(
+    texts: List[str] = typer.Argument(..., help="Texts to classify."),
+    name: str = typer.Option(..., "--name", help="Registered task name."),
+    version: Optional[str] = typer.Option(None, help="Version (default: current)."),
+) -> None:
+    """Classify texts with a registered model."""
+    from shared.api import load_model
+
+    model = load_model(name, version)
+    for text, pred in zip(texts, model.predict(texts)):
+        typer.echo(f"{pred.label}\t{pred.score:.3f}\t{text}")

@@ -1,0 +1,96 @@
+"""`verticals finetune` and `verticals evaluate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from shared.config import METHODS, TASKS, LoraSettings, OptimConfig, TrainConfig
+
+
+def finetune(
+    name: str = typer.Option(..., "--name", help="Task name in the registry (e.g. fin-sentiment)."),
+    data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet."),
+    task: str = typer.Option("classification", help=f"One of {', '.join(TASKS)}."),
+    model: str = typer.Option("minilm", help="Catalogue name (minilm, mpnet, smollm2) or a local model folder."),
+    method: str = typer.Option("lora", help=f"One of {', '.join(METHODS)}."),
+    text_col: str = typer.Option("text", help="[classification] Text column."),
+    text_pair_col: Optional[str] = typer.Option(None, help="[classification] Second text column for pair input."),
+    label_col: str = typer.Option("label", help="[classification] Label column."),
+    query_col: str = typer.Option("query", help="[embedding] Query column."),
+    positive_col: str = typer.Option("positive", help="[embedding] Positive passage column."),
+    negative_col: Optional[str] = typer.Option(None, help="[embedding] Optional hard-negative column."),
+    prompt_col: str = typer.Option("prompt", help="[generation] Prompt column."),
+    answer_col: str = typer.Option("answer", help="[generation] Answer column."),
+    epochs: int = typer.Option(3, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]),
+    lr: Optional[float] = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
+    batch_size: int = typer.Option(32, help=OptimConfig.__dataclass_fields__["batch_size"].metadata["help"]),
+    max_length: int = typer.Option(128, help=TrainConfig.__dataclass_fields__["max_length"].metadata["help"]),
+    patience: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["patience"].metadata["help"]),
+    seed: int = typer.Option(42, help=TrainConfig.__dataclass_fields__["seed"].metadata["help"]),
+    lora_r: int = typer.Option(8, help=LoraSettings.__dataclass_fields__["r"].metadata["help"]),
+    topk_layers: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["topk_layers"].metadata["help"]),
+    dp_epsilon: Optional[float] = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
+    dp_delta: Optional[float] = typer.Option(None, help="DP δ (default 1/(10·n))."),
+    redact_pii: bool = typer.Option(False, help="Replace e-mails, phones, cards, IBANs, IPs before training."),
+    checkpoint_dir: Optional[Path] = typer.Option(None, help="Write a checkpoint here after each epoch."),
+    resume: bool = typer.Option(False, help="Resume from the checkpoint in --checkpoint-dir."),
+    promote: bool = typer.Option(True, help="Make the new version current."),
+) -> None:
+    """Fine-tune a packaged model on your labelled data, evaluate it and register it."""
+    from shared.api import finetune as run
+
+    config = TrainConfig(epochs=epochs, seed=seed, max_length=max_length, patience=patience,
+                         topk_layers=topk_layers, optim=OptimConfig(lr=lr, batch_size=batch_size),
+                         lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
+    per_task = {
+        "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,
+                           "redact_pii": redact_pii},
+        "embedding": {"query_col": query_col, "positive_col": positive_col, "negative_col": negative_col},
+        "generation": {"prompt_col": prompt_col, "answer_col": answer_col},
+    }
+    privacy = None
+    if dp_epsilon is not None or dp_delta is not None:
+        from shared.privacy.config import PrivacyConfig
+
+        privacy = PrivacyConfig(epsilon=dp_epsilon if dp_epsilon is not None else 8.0, delta=dp_delta)
+    extra = {"privacy": privacy} if privacy is not None else {}
+    if checkpoint_dir is not None:
+        extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
+    result = run(str(data), task=task, name=name, model=model, method=method, config=config, promote=promote,
+                 **per_task.get(task, {}), **extra)
+    if result.version is None:
+        return  # a non-zero rank under torchrun: rank 0 reports
+    typer.echo(f"\n{name} {result.version} saved to {result.model_dir}")
+    typer.echo(result.report)
+
+
+def evaluate(
+    name: str = typer.Option(..., "--name", help="Registered task name."),
+    version: Optional[str] = typer.Option(None, help="Version (default: current)."),
+    data: Optional[Path] = typer.Option(None, help="Labelled file to evaluate on (default: the stored test report)."),
+    text_col: str = typer.Option("text"),
+    label_col: str = typer.Option("label"),
+) -> None:
+    """Print a model's evaluation report: the stored test-split report, or a fresh one on --data."""
+    from shared.registry import Registry
+
+    registry = Registry()
+    folder = registry.path(name, version)
+    if data is None:
+        typer.echo((folder / "evaluation.txt").read_text() if (folder / "evaluation.txt").exists()
+                   else str(registry.card(name, version).metrics))
+        return
+    from shared.api import load_model
+    from shared.data.labels import LabelMap
+    from shared.data.tables import clean_text_rows, read_table
+    from shared.metrics import classification_report, format_report
+
+    model = load_model(name, version)
+    df, rep = clean_text_rows(read_table(data), [text_col], label_col)
+    labels = LabelMap(tuple(model.labels))
+    y_true = labels.encode(df[label_col].tolist())
+    y_pred = model.predict_proba(df[text_col].tolist()).argmax(1)
+    typer.echo(f"{rep.summary()}\n" + format_report(classification_report(y_true, y_pred, labels.labels)))
