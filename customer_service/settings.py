@@ -68,6 +68,7 @@ class WorkspaceSettings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     intent_model: str = field(default="", metadata={"help": "Registry task name of the intent classifier ('' = none)."})
+    intent_data: str = field(default="", metadata={"help": "Base training data of the intent model: 'banking77' or a CSV/JSONL with text,label."})
     templates: dict[str, str] = field(default_factory=dict, metadata={"help": "Answer template per intent, with {slot|default} slots."})
     attribution: str = field(default="", metadata={"help": "Credit for the knowledge base, shown in the console."})
 

@@ -1,0 +1,235 @@
+"""`verticals bot ...`: manage workspaces and knowledge bases, ask questions, export data, retrain.
+
+Heavy imports (torch, models) happen inside the commands so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from shared.errors import VerticalsError
+
+app = typer.Typer(help="Customer-service bot: knowledge bases, intents, handoff and the feedback loop.",
+                  no_args_is_help=True)
+workspaces_app = typer.Typer(help="List, create and delete workspaces.", no_args_is_help=False)
+app.add_typer(workspaces_app, name="workspaces")
+
+
+def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Our errors print as one line and exit 1, whether or not the suite's CLI wraps us."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VerticalsError as exc:
+            typer.secho(f"Error: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _workspaces(db: Optional[str]) -> Any:
+    from customer_service.store import Store
+    from customer_service.workspace import Workspaces
+
+    return Workspaces(Store(db))
+
+
+DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite under $VERTICALS_HOME).")
+
+
+@workspaces_app.callback(invoke_without_command=True)
+@_clear_errors
+def workspaces_list(ctx: typer.Context, db: Optional[str] = DB) -> None:
+    """List workspaces (when no sub-command is given)."""
+    if ctx.invoked_subcommand:
+        return
+    ws = _workspaces(db)
+    names = ws.names()
+    if not names:
+        typer.echo("No workspaces yet: `verticals bot workspaces create NAME` or `verticals bot demo`.")
+    for name in names:
+        s = ws.summary(name)
+        typer.echo(f"{name}: {s['documents']} documents, {s['chunks']} chunks, intent model {s['intent_model']}, "
+                   f"{s['templates']} templates, {s['conversations']} conversations, "
+                   f"thresholds intent {s['intent_threshold']:.3f} / retrieval {s['retrieval_threshold']:.3f}")
+
+
+@workspaces_app.command("create")
+@_clear_errors
+def workspaces_create(name: str, db: Optional[str] = DB,
+                      intent_model: str = typer.Option("", help="Registry task name of an intent classifier."),
+                      templates: Optional[Path] = typer.Option(None, help="YAML mapping intent -> answer template."),
+                      generation: str = typer.Option("off", help="off | local | endpoint"),
+                      endpoint_url: str = typer.Option("", help="OpenAI-compatible base URL for generation.")) -> None:
+    """Create an empty workspace."""
+    from customer_service.intents import load_templates
+    from customer_service.settings import GenerationSettings, WorkspaceSettings
+
+    settings = WorkspaceSettings(intent_model=intent_model,
+                                 templates=load_templates(str(templates)) if templates else {},
+                                 generation=GenerationSettings(mode=generation, endpoint_url=endpoint_url))
+    _workspaces(db).create(name, settings)
+    typer.echo(f"Created workspace {name!r}.")
+
+
+@workspaces_app.command("delete")
+@_clear_errors
+def workspaces_delete(name: str, db: Optional[str] = DB,
+                      yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Delete a workspace with its documents and conversations."""
+    ws = _workspaces(db)
+    ws.get(name)
+    if not yes and not typer.confirm(f"Delete workspace {name!r} and all its data?"):
+        raise typer.Exit(1)
+    ws.delete(name)
+    typer.echo(f"Deleted workspace {name!r}.")
+
+
+@app.command()
+@_clear_errors
+def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CSV/JSONL) or documents (md, txt, html, pdf)."),
+           db: Optional[str] = DB) -> None:
+    """Add or update documents; an unchanged file is a no-op."""
+    ws = _workspaces(db)
+    kb = ws.knowledge(workspace)
+    failed = 0
+    for path in files:
+        try:
+            if not path.is_file():
+                raise typer.BadParameter(f"{path} is not a file")
+            report = kb.ingest_bytes(path.name, path.read_bytes())
+            typer.echo(f"{path.name}: {report.status}, {report.n_chunks} chunks ({report.n_encoded} encoded, "
+                       f"{report.n_removed} removed)")
+        except (VerticalsError, typer.BadParameter) as exc:  # one bad file does not stop the others
+            failed += 1
+            typer.secho(f"{path.name}: not ingested: {exc}", fg="red", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_clear_errors
+def docs(workspace: str, db: Optional[str] = DB) -> None:
+    """List a workspace's documents."""
+    ws = _workspaces(db)
+    w = ws.get(workspace)
+    for d in ws.store.documents(w.id):
+        typer.echo(f"{d.id}\t{d.name}\t{d.kind}\t{d.n_chars} chars\tupdated {d.updated_at:%Y-%m-%d %H:%M}")
+
+
+@app.command("delete-doc")
+@_clear_errors
+def delete_doc(workspace: str, document: str = typer.Argument(..., help="Document name or id."),
+               db: Optional[str] = DB) -> None:
+    """Delete a document and its passages from the knowledge base."""
+    n = _workspaces(db).knowledge(workspace).delete(document)
+    typer.echo(f"Deleted {document!r} ({n} chunks).")
+
+
+@app.command()
+@_clear_errors
+def ask(workspace: str, question: list[str] = typer.Argument(..., help="One or more customer messages (a conversation)."),
+        db: Optional[str] = DB, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Ask the bot; several messages form one conversation (follow-ups use the context)."""
+    ws = _workspaces(db)
+    bot = ws.bot(workspace)
+    conv = bot.start(title="cli")
+    for text in question:
+        p = bot.propose(conv, text)
+        if as_json:
+            typer.echo(json.dumps({"question": text, "route": p.route, "intent": p.intent, "confidence": p.confidence,
+                                   "text": p.text, "sources": [{k: s[k] for k in ("n", "label")} for s in p.sources],
+                                   "latency_ms": round(p.latency_ms, 1)}))
+            continue
+        typer.secho(f"> {text}", bold=True)
+        typer.echo(f"[{p.route}{' ' + p.intent if p.intent and p.route == 'template' else ''}, confidence "
+                   f"{p.confidence:.2f}, {p.latency_ms:.0f} ms]\n{p.text}")
+        for s in p.sources if p.route == "retrieval" else []:
+            typer.echo(f"  [{s['n']}] {s['label']}")
+
+
+@app.command("export-training-data")
+@_clear_errors
+def export_training_data(workspace: str, out: Optional[Path] = typer.Option(None, help="Folder (default: under $VERTICALS_HOME)."),
+                         db: Optional[str] = DB) -> None:
+    """Write agent-confirmed intents and corrected/handed-over Q&A pairs as CSV."""
+    from shared.paths import verticals_home
+
+    from customer_service.feedback import collect_training_data
+
+    ws = _workspaces(db)
+    w = ws.get(workspace)
+    export = collect_training_data(ws.store, w.id)
+    folder = out or verticals_home() / "customer_service" / "exports" / workspace
+    for path in export.write(folder):
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(export.intents)} confirmed intent examples, {len(export.pairs)} question/answer pairs")
+
+
+@app.command()
+@_clear_errors
+def retrain(workspace: str, db: Optional[str] = DB, data_dir: Optional[Path] = typer.Option(None, help="Public data folder."),
+            encoder: bool = typer.Option(True, help="Also fine-tune the retrieval encoder on Q&A pairs."),
+            epochs: int = typer.Option(10, help="Epochs for the intent model.")) -> None:
+    """Retrain on exported feedback; promote only if dev metrics are not worse."""
+    from shared.paths import verticals_home
+
+    from customer_service.errors import NoTrainingDataError
+    from customer_service.feedback import (collect_training_data, load_intent_base, retrain_encoder,
+                                           retrain_intents)
+
+    ws = _workspaces(db)
+    w = ws.get(workspace)
+    settings = ws.settings(workspace)
+    export = collect_training_data(ws.store, w.id)
+    if settings.intent_model and settings.intent_data:
+        base = load_intent_base(settings.intent_data, data_dir)
+        report = retrain_intents(settings.intent_model, base, export.intents, epochs=epochs)
+        ws.forget_intents(settings.intent_model)
+        typer.echo(report.line())
+    if encoder:
+        try:
+            corpus = [c.text for c in ws.store.chunks(w.id)]
+            report = retrain_encoder(settings.retrieval.encoder, export.pairs, corpus,
+                                     out_dir=verticals_home() / "customer_service" / "encoders" / workspace)
+        except NoTrainingDataError as exc:
+            typer.echo(f"encoder: skipped ({exc})")
+        else:
+            typer.echo(report.line())
+            if report.promoted:
+                settings.retrieval.encoder = report.candidate
+                ws.save_settings(workspace, settings)
+                n = ws.knowledge(workspace).reindex()
+                typer.echo(f"re-indexed {n} passages with the new encoder")
+
+
+@app.command()
+@_clear_errors
+def analytics(workspace: str, db: Optional[str] = DB) -> None:
+    """Routing rates, top intents, top unanswered questions, latency."""
+    from customer_service import analytics as an
+
+    ws = _workspaces(db)
+    frame = an.proposals_frame(ws.store, ws.get(workspace).id)
+    rates = an.route_rates(frame)
+    lat = an.latency_summary(frame)
+    typer.echo(f"{len(frame)} proposals: template {rates['template']:.1%}, retrieval {rates['retrieval']:.1%}, "
+               f"handed over {rates['handoff']:.1%}; latency p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms")
+    for row in an.top_unanswered(frame).itertuples():
+        typer.echo(f"  unanswered x{row.count}: {row.question}")
+
+
+@app.command()
+@_clear_errors
+def demo(data_dir: Optional[Path] = typer.Option(None, help="Folder with banking77/ (default $VERTICALS_DATA).")) -> None:
+    """Prepare the two demo workspaces (construction FAQ, retail bank)."""
+    from customer_service.demo import prepare
+
+    prepare(data_dir)
+    typer.echo("Demo workspaces ready: construction, retail-bank.")

@@ -1,0 +1,115 @@
+"""Demo state for the agents' console: two workspaces side by side.
+
+- `construction`: the English FAQ of Zaragoza AB (CC BY 4.0) as the knowledge base, answered by retrieval;
+- `retail-bank`: an intent model trained on Banking77 through the core (frozen encoder + head, fast on a
+  laptop CPU) routing 77 intents to short answer templates, plus a small help page as knowledge base.
+
+Both get handoff thresholds calibrated on dev data. `prepare()` is idempotent: an unchanged FAQ is not
+re-ingested and a registered intent model is not retrained.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from customer_service.calibration import calibrate
+from customer_service.intents import load_templates
+from customer_service.settings import HandoffSettings, WorkspaceSettings
+from customer_service.workspace import Workspaces
+
+STREAMLIT_APP = Path(__file__).with_name("app.py")
+CONSTRUCTION = "construction"
+BANK = "retail-bank"
+BANK_INTENTS = "bank-intents"
+BANK_HELP = Path(__file__).with_name("templates") / "demo_bank_help.md"
+log = logging.getLogger(__name__)
+
+
+def prepare(data_dir: Path | None = None, workspaces: Workspaces | None = None, *, epochs: int = 10) -> None:
+    """Build both demo workspaces (idempotent). `data_dir` holds banking77/ (else $VERTICALS_DATA)."""
+    from shared.datasets import load_banking77
+    from shared.datasets.construction_faq import CITATION, load_construction_faq
+
+    ws = workspaces or Workspaces()
+    faq = load_construction_faq("en")
+    bank_train, _ = load_banking77(data_dir)
+    prepare_construction(ws, faq, CITATION, out_of_scope=bank_train["text"].sample(300, random_state=0).tolist())
+    prepare_bank(ws, bank_train, out_of_scope=faq["question"].tolist(), epochs=epochs)
+
+
+def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str]) -> None:
+    ws.ensure(CONSTRUCTION, WorkspaceSettings(attribution=citation))
+    kb = ws.knowledge(CONSTRUCTION)
+    report = kb.ingest_faq("zaragoza-construction-faq (en)", faq[["question", "answer", "category", "sources"]])
+    log.info("construction FAQ: %s", report)
+    settings = ws.settings(CONSTRUCTION)
+    if report.status == "unchanged" and settings.handoff.calibrated:
+        return
+    cal = calibrate_retrieval(kb.encoder, faq, out_of_scope)
+    settings.handoff = HandoffSettings(intent_threshold=settings.handoff.intent_threshold,
+                                       retrieval_threshold=round(cal.threshold, 4), calibrated=True)
+    settings.attribution = citation
+    ws.save_settings(CONSTRUCTION, settings)
+    log.info("construction retrieval threshold: %s", cal.as_dict())
+
+
+def calibrate_retrieval(encoder, faq: pd.DataFrame, out_of_scope: list[str], *, target_precision: float = 0.9,
+                        target_rejection: float = 0.95, seed: int = 42):
+    """Threshold on the top passage's cosine similarity.
+
+    In-scope dev: a held-out 20% of FAQ questions searched against the answers only (the question text
+    itself is not indexed here, which mimics a customer's paraphrase); out-of-scope dev: queries from
+    another domain.
+    """
+    dev = faq.sample(frac=0.2, random_state=seed)
+    answers = encoder.encode(faq["answer"].tolist())
+    q = encoder.encode(dev["question"].tolist())
+    sims = q @ answers.T
+    top = sims.argmax(1)
+    correct = top == np.asarray([faq.index.get_loc(i) for i in dev.index])
+    oos = (encoder.encode(out_of_scope) @ answers.T).max(1)
+    return calibrate(sims.max(1), correct, oos, target_precision=target_precision, target_rejection=target_rejection)
+
+
+def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[str], *, epochs: int = 10,
+                 registry=None) -> None:
+    from shared.api import finetune, load_model
+    from shared.config import TrainConfig
+    from shared.errors import RegistryError
+    from shared.registry import Registry
+
+    from customer_service.feedback import dev_split
+    from customer_service.intents import CoreIntentModel
+
+    registry = registry or Registry()
+    ws.ensure(BANK, WorkspaceSettings(intent_model=BANK_INTENTS, intent_data="banking77",
+                                      templates=load_templates("banking77"),
+                                      attribution="Intent model trained on Banking77 (Casanueva et al., 2020)."))
+    train, dev = dev_split(bank_train)
+    try:
+        registry.current(BANK_INTENTS)
+        trained = False
+    except (RegistryError, LookupError):
+        finetune(None, task="classification", name=BANK_INTENTS, model="minilm", method="head",
+                 config=TrainConfig(epochs=epochs, progress=False), splits=(train, dev, dev), registry=registry)
+        trained = True
+    kb = ws.knowledge(BANK)
+    kb.ingest_bytes(BANK_HELP.name, BANK_HELP.read_bytes())
+    settings = ws.settings(BANK)
+    if settings.handoff.calibrated and not trained:
+        return
+    model = CoreIntentModel(load_model(BANK_INTENTS, registry=registry))
+    ws.forget_intents(BANK_INTENTS)
+    guesses = model.predict(dev["text"].tolist())
+    scores = np.asarray([g.score for g in guesses])
+    correct = np.asarray([g.label for g in guesses]) == dev["label"].to_numpy()
+    oos = np.asarray([g.score for g in model.predict(out_of_scope)])
+    cal = calibrate(scores, correct, oos, target_precision=0.97, target_rejection=0.95)
+    settings.handoff = HandoffSettings(intent_threshold=round(cal.threshold, 4),
+                                       retrieval_threshold=settings.handoff.retrieval_threshold, calibrated=True)
+    ws.save_settings(BANK, settings)
+    log.info("bank intent threshold: %s", cal.as_dict())
