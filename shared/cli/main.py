@@ -70,3 +70,7 @@ def main(argv: list[str] | None = None) -> Any:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+if __name__ == "__main__":
+    main()
