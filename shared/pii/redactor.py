@@ -7,6 +7,7 @@ the rest the longest span wins, ties going to the earlier one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from shared.pii.cards import CardDetector
@@ -23,8 +24,15 @@ _WEAK_KINDS = frozenset({"PHONE"})  # digit-shape-only evidence; yields to check
 
 
 class Redactor:
-    def __init__(self, config: RedactionConfig | None = None) -> None:
+    """`detectors` replaces the ones built from `config` (extra PII families, or tests)."""
+
+    def __init__(
+        self, config: RedactionConfig | None = None, detectors: Sequence[Detector] | None = None
+    ) -> None:
         self.config = config or RedactionConfig()
+        if detectors is not None:
+            self.detectors: tuple[Detector, ...] = tuple(detectors)
+            return
         c = self.config
         detectors: list[Detector] = []
         if c.emails:
