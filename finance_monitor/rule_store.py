@@ -1,0 +1,59 @@
+"""Rules kept in the database (editable from the CLI and the dashboard), validated on every write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from finance_monitor.errors import NotFoundError
+from finance_monitor.rules import DEFAULT_RULES, Rule
+from finance_monitor.store import RuleRow, Store
+
+
+def save_rule(store: Store, rule: Rule, now: datetime, enabled: bool = True) -> None:
+    """Insert or replace the rule of that name (the spec was validated by `Rule` already)."""
+    with store.session() as s:
+        row = s.scalar(select(RuleRow).where(RuleRow.name == rule.name))
+        if row is None:
+            s.add(RuleRow(name=rule.name, spec=rule.to_dict(), enabled=enabled, updated_at=now))
+        else:
+            row.spec, row.enabled, row.updated_at = rule.to_dict(), enabled, now
+
+
+def save_rules(store: Store, rules: Iterable[Rule], now: datetime) -> None:
+    for rule in rules:
+        save_rule(store, rule, now)
+
+
+def list_rules(store: Store, *, enabled_only: bool = False) -> list[tuple[Rule, bool]]:
+    with store.session() as s:
+        q = select(RuleRow).order_by(RuleRow.name)
+        if enabled_only:
+            q = q.where(RuleRow.enabled.is_(True))
+        return [(Rule.from_dict(r.spec), r.enabled) for r in s.scalars(q)]
+
+
+def set_enabled(store: Store, name: str, enabled: bool, now: datetime) -> None:
+    with store.session() as s:
+        row = s.scalar(select(RuleRow).where(RuleRow.name == name))
+        if row is None:
+            raise NotFoundError(f"no rule named {name!r}")
+        row.enabled, row.updated_at = enabled, now
+
+
+def delete_rule(store: Store, name: str) -> None:
+    with store.session() as s:
+        row = s.scalar(select(RuleRow).where(RuleRow.name == name))
+        if row is None:
+            raise NotFoundError(f"no rule named {name!r}")
+        s.delete(row)
+
+
+def ensure_default_rules(store: Store, now: datetime) -> None:
+    """Seed the default rules once; never overwrite the user's edits."""
+    with store.session() as s:
+        if s.scalar(select(RuleRow.id).limit(1)) is not None:
+            return
+    save_rules(store, DEFAULT_RULES, now)

