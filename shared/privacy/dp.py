@@ -140,6 +140,7 @@ def make_private(
     config: PrivacyConfig,
     epochs: int,
     noise_generator: torch.Generator | None = None,
+    poisson_generator: torch.Generator | None = None,
 ) -> PrivateTraining:
     """Attach DP-SGD to a model and optimizer and swap the loader for a Poisson-sampled one.
 
@@ -170,7 +171,7 @@ def make_private(
         warnings.filterwarnings("ignore", message="Secure RNG turned off")
         warnings.filterwarnings("ignore", message="Optimal order is the")
         engine = PrivacyEngine(accountant=config.accountant, secure_mode=config.secure_mode)
-        hooks, dp_optimizer, dp_loader = engine.make_private_with_epsilon(
+        hooks, dp_optimizer, _ = engine.make_private_with_epsilon(
             module=model,
             optimizer=optimizer,
             data_loader=data_loader,
@@ -178,18 +179,22 @@ def make_private(
             target_delta=delta,
             epochs=int(epochs),
             max_grad_norm=float(config.max_grad_norm),
-            poisson_sampling=True,
+            poisson_sampling=False,  # the Poisson loader is built below, for any item type
             grad_sample_mode=config.grad_sample_mode,
             noise_generator=noise_generator,
             wrap_model=False,
         )
+    sample_rate = 1 / len(data_loader)  # what opacus calibrated the noise and accountant for
+    if hasattr(hooks, "forbid_grad_accumulation"):
+        hooks.forbid_grad_accumulation()  # Poisson batches must not be accumulated across steps
+    dp_loader = poisson_loader(data_loader, sample_rate, generator=engine.secure_rng or poisson_generator)
     log.info(
         "DP-SGD: target ε=%.3g at δ=%.3g over %d epoch(s); noise multiplier %.3f, sample rate %.4f",
         config.epsilon,
         delta,
         epochs,
         dp_optimizer.noise_multiplier,
-        1 / len(data_loader),
+        sample_rate,
     )
     return PrivateTraining(
         model=model,
@@ -198,9 +203,47 @@ def make_private(
         engine=engine,
         delta=delta,
         noise_multiplier=float(dp_optimizer.noise_multiplier),
-        sample_rate=1 / len(data_loader),
+        sample_rate=sample_rate,
         frozen=frozen,
         hooks=hooks,
+    )
+
+
+class _EmptySafeCollate:
+    """The loader's own collate for non-empty batches; `{}` (falsy) for an empty Poisson draw.
+
+    opacus' own DPDataLoader infers empty-batch shapes by iterating `dataset[0]`, which fails for
+    dataclass items such as the core's encoded examples; an empty mapping works for any item type.
+    A class, not a closure, so loaders with worker processes can pickle it.
+    """
+
+    def __init__(self, collate_fn: Any) -> None:
+        self.collate_fn = collate_fn
+
+    def __call__(self, items: list[Any]) -> Any:
+        return self.collate_fn(items) if items else {}
+
+
+def poisson_loader(
+    data_loader: DataLoader, sample_rate: float, generator: torch.Generator | None = None
+) -> DataLoader:
+    """A loader drawing each row independently with probability `sample_rate`, `1/sample_rate` times
+    per epoch: the sampling the privacy accountant assumes. Batch sizes vary and may be 0."""
+    from opacus.utils.uniform_sampler import UniformWithReplacementSampler
+    from torch.utils.data import DataLoader
+
+    dataset = data_loader.dataset
+    sampler = UniformWithReplacementSampler(
+        num_samples=len(dataset),  # type: ignore[arg-type]
+        sample_rate=sample_rate,
+        generator=generator,
+    )
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        collate_fn=_EmptySafeCollate(data_loader.collate_fn),
+        num_workers=data_loader.num_workers,
+        pin_memory=data_loader.pin_memory,
     )
 
 
