@@ -51,7 +51,8 @@ class Monitor:
         self._loaded: list[scoring.Scorer] | None = scorers if isinstance(scorers, list) else None
         self.sinks_override = sinks_override
         self.http_client = http_client
-        self._members_cache: tuple[tuple[datetime, datetime], pd.DataFrame] | None = None
+        self._members_cache: tuple[datetime, pd.DataFrame, int] | None = None
+        self._incremental = False
 
     # -- steps -------------------------------------------------------------------------------
     def fetch(self, now: datetime) -> list[ingest.IngestReport]:
@@ -76,21 +77,35 @@ class Monitor:
             while n := scoring.score_pending(self.store, scorer, now):
                 total += n
             done[f"{scorer.kind}:{scorer.model}@{scorer.version}"] = total
-        self._members_cache = None
+        if not self._incremental:
+            self._members_cache = None
         done["entities"] = scoring.tag_entities(self.store, EntityMatcher(scoring.watchlist(self.store)))
         return done
 
     def _members(self, now: datetime) -> pd.DataFrame:
         """Subject memberships of scored items in the last WINDOW before `now`.
 
-        One query per `now`, shared by aggregate and evaluate; `score()` invalidates it.
+        One query per `now`, shared by aggregate and evaluate. While a backfill moves `now` forward,
+        only items newer than the cached ones are read and appended (scores of old items do not change
+        mid-backfill); otherwise `score()` invalidates the cache.
         """
-        if self._members_cache is None or self._members_cache[0] != now:
-            since = (pd.Timestamp(now).floor("1D") - WINDOW).to_pydatetime()
-            frame = queries.scored_frame(self.store, since=since, until=now)
+        since = pd.Timestamp(now).floor("1D") - WINDOW
+        cached = self._members_cache
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        if cached is not None and self._incremental and cached[0] < now:
+            new = queries.scored_frame(self.store, until=now, after_id=cached[2])
+            members = pd.concat([cached[1], trends.memberships(new)], ignore_index=True) if not new.empty \
+                else cached[1]
+            members = members.assign(published_at=pd.to_datetime(members["published_at"], utc=True))
+            members = members[members["published_at"] >= since]
+            last_id = max(cached[2], int(new["item_id"].max())) if not new.empty else cached[2]
+        else:
+            frame = queries.scored_frame(self.store, since=since.to_pydatetime(), until=now)
             members = trends.memberships(frame) if not frame.empty else pd.DataFrame(columns=MEMBER_COLUMNS)
-            self._members_cache = (now, members)
-        return self._members_cache[1]
+            last_id = int(frame["item_id"].max()) if not frame.empty else 0
+        self._members_cache = (now, members, last_id)
+        return members
 
     def aggregate(self, now: datetime, since: datetime | None = None) -> int:
         """Rebuild the trend buckets (hourly and daily) the dashboard reads.
@@ -170,13 +185,17 @@ class Monitor:
             self.aggregate(end, since=start)
             return reports
         now = start
-        while now <= end:
-            ingest.fetch_source(self.store, source, now, self.settings.fetch, self.http_client)
-            rep = self.tick(now, fetch=False, aggregate=False)
-            reports.append(rep)
-            if progress:
-                progress(now, rep)
-            now += step
+        self._incremental, self._members_cache = True, None
+        try:
+            while now <= end:
+                ingest.fetch_source(self.store, source, now, self.settings.fetch, self.http_client)
+                rep = self.tick(now, fetch=False, aggregate=False)
+                reports.append(rep)
+                if progress:
+                    progress(now, rep)
+                now += step
+        finally:
+            self._incremental, self._members_cache = False, None
         self.aggregate(end, since=start - LOOKBACK["1D"])
         return reports
 

@@ -35,16 +35,18 @@ def _latest_scores(s: Any, kind: str, item_filter: Any = None) -> pd.DataFrame:
 
 
 def scored_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                 item_ids: list[int] | None = None) -> pd.DataFrame:
+                 item_ids: list[int] | None = None, after_id: int | None = None) -> pd.DataFrame:
     """Items that have a sentiment score, with their latest topic, user topic, lexicon and entities."""
     ids = select(ItemRow.id)
+    if after_id is not None:
+        ids = ids.where(ItemRow.id > after_id)
     if since is not None:
         ids = ids.where(ItemRow.published_at >= since)
     if until is not None:
         ids = ids.where(ItemRow.published_at <= until)
     if item_ids is not None:
         ids = ids.where(ItemRow.id.in_(item_ids))
-    flt = None if (since is None and until is None and item_ids is None) else ids
+    flt = None if (since is None and until is None and item_ids is None and after_id is None) else ids
     with store.session() as s:
         q = select(ItemRow.id, ItemRow.published_at, ItemRow.title)
         if flt is not None:

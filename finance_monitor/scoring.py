@@ -168,14 +168,13 @@ def item_text(title: str, body: str, limit: int = 400) -> str:
 
 
 def registry_version(name: str, model: Any) -> str:
-    version = getattr(model, "version", None)
+    """The registry version the loaded model is (its card's, else the registry's current one)."""
+    card = getattr(model, "card", None)
+    version = getattr(card, "version", None) or getattr(model, "version", None)
     if version is None:
-        try:
-            from shared.registry import Registry
+        from shared.registry import Registry
 
-            version = Registry().current(name).version
-        except Exception:  # noqa: BLE001 - a registry without cards still scores, tagged "current"
-            version = "current"
+        version = Registry().current_version(name)
     return str(version)
 
 

@@ -44,6 +44,7 @@ def bucketize(members: pd.DataFrame, freq: str, now: datetime, start: datetime |
     if freq not in FREQS:
         raise ValueError(f"unknown bucket size {freq!r}; use one of {', '.join(FREQS)}")
     now_ts = pd.Timestamp(now).tz_convert("UTC")
+    members = members.assign(published_at=pd.to_datetime(members["published_at"], utc=True))
     m = members[members["published_at"] <= now_ts].copy()
     if m.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)

@@ -1,0 +1,75 @@
+"""Training the monitor's two models through the core: sentiment on Financial PhraseBank, topic on R8.
+
+Both go to the core's registry under fixed names; scoring always uses the registry's current
+version, so promoting a better model and re-scoring history is one `monitor rescore`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from finance_monitor.settings import ModelSettings
+
+DEMO_METHOD = "head"  # fast on 2 CPU cores; the bench measures the stronger full fine-tune
+
+
+def sentiment_config(method: str) -> Any:
+    from shared.config import OptimConfig, TrainConfig
+
+    if method == "head":  # the same recipe the core demo uses for fin-sentiment
+        return TrainConfig(epochs=40, patience=5, progress=False)
+    return TrainConfig(epochs=4, patience=2, max_length=64, progress=False, optim=OptimConfig(batch_size=32))
+
+
+def topic_config(method: str) -> Any:
+    from shared.config import TrainConfig
+
+    if method == "head":
+        return TrainConfig(epochs=40, patience=5, max_length=128, progress=False)
+    return TrainConfig(epochs=3, patience=1, max_length=128, progress=False)
+
+
+def r8_splits(seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """R8's published train/test split; dev is a stratified 10% of train."""
+    from sklearn.model_selection import train_test_split
+
+    from shared.datasets.reuters_r8 import load_reuters_r8
+
+    train, test = load_reuters_r8()
+    tr, dev = train_test_split(train, test_size=0.1, stratify=train["label"], random_state=seed)
+    return tr.reset_index(drop=True), dev.reset_index(drop=True), test
+
+
+def train_sentiment(method: str = DEMO_METHOD, data_dir: Path | None = None, registry: Any = None,
+                    name: str | None = None, config: Any = None) -> Any:
+    from shared.api import finetune
+    from shared.datasets import load_financial_phrasebank
+
+    return finetune(load_financial_phrasebank(data_dir), task="classification",
+                    name=name or ModelSettings().sentiment_model, model="minilm", method=method,
+                    config=config or sentiment_config(method), registry=registry)
+
+
+def train_topic(method: str = DEMO_METHOD, registry: Any = None, name: str | None = None,
+                config: Any = None) -> Any:
+    from shared.api import finetune
+
+    return finetune(None, task="classification", name=name or ModelSettings().topic_model, model="minilm",
+                    method=method, config=config or topic_config(method), splits=r8_splits(), registry=registry)
+
+
+def ensure_models(method: str = DEMO_METHOD, data_dir: Path | None = None, settings: ModelSettings | None = None,
+                  retrain: bool = False) -> dict[str, str]:
+    """Train whichever of the two models the registry lacks; returns {name: current version}."""
+    from shared.registry import Registry
+
+    settings = settings or ModelSettings()
+    registry = Registry()
+    if retrain or settings.sentiment_model not in registry.names():
+        train_sentiment(method, data_dir, registry, settings.sentiment_model)
+    if retrain or settings.topic_model not in registry.names():
+        train_topic(method, registry, settings.topic_model)
+    return {n: registry.current_version(n) for n in (settings.sentiment_model, settings.topic_model)}
