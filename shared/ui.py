@@ -1,0 +1,41 @@
+"""Suite navigation for the apps' sidebars: links to the three apps and the models each one uses."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from shared.registry import Registry
+from shared.errors import RegistryError
+
+
+def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:
+    """Name, current version and test metrics of each registered model (missing ones say so)."""
+    registry = registry or Registry()
+    rows = []
+    for name in names:
+        try:
+            card = registry.current(name)
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in card.metrics.items() if isinstance(v, (int, float)))
+            rows.append({"model": name, "version": card.version, "method": card.method, "test metrics": metrics})
+        except RegistryError:
+            rows.append({"model": name, "version": "not trained", "method": "", "test metrics": ""})
+    return rows
+
+
+def suite_links() -> list[tuple[str, str]]:
+    from shared.cli.suite import APPS
+    from shared.settings import get_settings
+
+    s = get_settings()
+    ports = s.ports.model_dump()
+    return [(label, f"http://{s.host if s.host != '0.0.0.0' else 'localhost'}:{ports[app]}") for app, label in APPS.items()]
+
+
+def render_sidebar(st: Any, model_names: Iterable[str]) -> None:
+    """Call from an app page: `render_sidebar(st, ["fin-sentiment", "fin-topic"])`."""
+    with st.sidebar:
+        st.markdown("**verticals suite**")
+        for label, url in suite_links():
+            st.markdown(f"- [{label}]({url})")
+        st.caption("Models in use (from the registry)")
+        st.dataframe(model_rows(model_names), hide_index=True)
