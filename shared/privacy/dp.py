@@ -2,8 +2,10 @@
 planned epochs, and Poisson sampling, all through opacus.
 
 What is supported: methods "head", "lora" and "topk" as they are; "full" with the encoder's position and
-token-type embedding tables frozen (opacus cannot compute their per-sample gradients: HF models add one
-shared `(1, seq)` position row to every example). Models with BatchNorm, or other layers opacus cannot
+token-type embedding tables and BERT's (unused) pooler frozen: opacus cannot compute per-sample
+gradients for the tables (HF models add one shared `(1, seq)` position row to every example) and
+fails on a trainable parameter that receives no gradient. Every trainable parameter must be used in
+the loss. Models with BatchNorm, or other layers opacus cannot
 give per-sample gradients, are refused by `check_supported` before training.
 
 opacus is imported inside the functions: importing it calls `logging.basicConfig`.
@@ -28,8 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUPPORTED_METHODS = ("head", "lora", "topk", "full")
-# Parameters frozen under DP for method "full": shared across the batch, no per-sample gradient.
-FROZEN_UNDER_DP = ("position_embeddings", "token_type_embeddings")
+# Parameters frozen under DP for method "full". Position and token-type tables: HF adds one shared row
+# per position to every example, so opacus cannot split their gradient per sample. BERT's pooler: our
+# heads read mean-pooled states, so it gets no gradient at all, and opacus fails on a trainable
+# parameter without a per-sample gradient.
+FROZEN_UNDER_DP = ("position_embeddings", "token_type_embeddings", "pooler.")
 
 
 @dataclass
