@@ -18,7 +18,6 @@ from shared.errors import ConfigError
 from shared.privacy import PrivacyConfig
 from shared.privacy.dp import check_supported, freeze_for_dp, is_empty_batch, make_private
 
-
 # -- config ---------------------------------------------------------------------------------------
 
 
