@@ -58,21 +58,29 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 
 def normalise_columns(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Map the accepted column names onto title/body/url/published_at; per row, the first non-empty wins."""
     cols = {c.lower(): c for c in df.columns}
 
-    def pick(options: tuple[str, ...]) -> str | None:
-        return next((cols[o] for o in options if o in cols), None)
+    def coalesce(options: tuple[str, ...]) -> pd.Series | None:
+        present = [cols[o] for o in options if o in cols]
+        if not present:
+            return None
+        out = pd.Series([None] * len(df), index=df.index, dtype=object)
+        for c in present:
+            vals = df[c].where(df[c].notna() & (df[c].astype(str).str.strip() != ""), None)
+            out = out.where(out.notna(), vals)
+        return out
 
-    title_col = pick(TITLE_COLS)
-    if title_col is None and len(df):
+    title = coalesce(TITLE_COLS)
+    if title is None and len(df):
         raise InputFileError(f"{name}: needs a title column (one of {', '.join(TITLE_COLS)}); has {list(df.columns)}")
-    out = pd.DataFrame({
-        "title": df[title_col].fillna("").astype(str) if title_col else pd.Series(dtype=str),
-        "body": df[c].fillna("").astype(str) if (c := pick(BODY_COLS)) else "",
-        "url": df[c].where(df[c].astype(str).str.len() > 0, None) if (c := pick(URL_COLS)) else None,
-        "published_at": [to_utc(v) for v in df[c]] if (c := pick(DATE_COLS)) else None,
+    body, url, date = coalesce(BODY_COLS), coalesce(URL_COLS), coalesce(DATE_COLS)
+    return pd.DataFrame({
+        "title": title.fillna("").astype(str) if title is not None else pd.Series(dtype=str),
+        "body": body.fillna("").astype(str) if body is not None else "",
+        "url": url if url is not None else None,
+        "published_at": [to_utc(v) for v in date] if date is not None else None,
     })
-    return out
 
 
 def frame_to_items(df: pd.DataFrame) -> list[RawItem]:
