@@ -50,6 +50,28 @@ class CoreIntentModel:
         return np.asarray(self.classifier.predict_proba(list(texts)))
 
 
+class PrototypeIntentModel:
+    """Few-shot intents without training: nearest class centroid of encoder embeddings.
+
+    For a new workspace with a handful of examples per intent, before there is enough data to fine-tune
+    a classifier through the core. The score is the cosine similarity to the winning centroid.
+    """
+
+    def __init__(self, encoder: Any, examples: dict[str, list[str]]) -> None:
+        if not examples or any(not texts for texts in examples.values()):
+            from customer_service.errors import NoTrainingDataError
+
+            raise NoTrainingDataError("Every intent needs at least one example sentence.")
+        self.encoder = encoder
+        self.labels = sorted(examples)
+        cents = np.stack([encoder.encode(list(examples[label])).mean(0) for label in self.labels])
+        self._centroids = cents / np.linalg.norm(cents, axis=1, keepdims=True)
+
+    def predict(self, texts: list[str]) -> list[IntentGuess]:
+        sims = self.encoder.encode(list(texts)) @ self._centroids.T
+        return [IntentGuess(self.labels[int(row.argmax())], float(row.max())) for row in sims]
+
+
 # ---- templates and slots -----------------------------------------------------------------------------
 
 _SLOT = re.compile(r"\{(\w+)(?:\|([^{}]*))?\}")

@@ -22,11 +22,11 @@ from customer_service.store import Store, Workspace
 
 class Workspaces:
     def __init__(self, store: Store | None = None, *,
-                 encoder_loader: Callable[[str], Encoder] = load_encoder,
+                 encoder_loader: Callable[[str], Encoder] | None = None,
                  intent_loader: Callable[[str], IntentModel] = CoreIntentModel.load,
                  generator_loader: Callable[[str], Generator] = LocalGenerator.load) -> None:
         self.store = store or Store()
-        self._encoder_loader = encoder_loader
+        self._encoder_loader = encoder_loader or (lambda name: load_encoder(name))  # looked up at call time
         self._intent_loader = intent_loader
         self._generator_loader = generator_loader
         self._encoders: dict[str, Encoder] = {}

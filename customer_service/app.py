@@ -1,0 +1,179 @@
+"""Agents' console (Streamlit): chat with proposals, knowledge base, analytics. Thin over the services."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+from customer_service import analytics as an
+from customer_service.console import conversation_label, conversation_view, ingest_uploads
+from customer_service.errors import CustomerServiceError
+from customer_service.workspace import Workspaces
+
+st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading encoder…")
+def _encoder(name: str):
+    from customer_service.encoder import load_encoder
+
+    return load_encoder(name)
+
+
+@st.cache_resource(show_spinner="Opening workspaces…")
+def _workspaces(url: str) -> Workspaces:
+    from customer_service.store import Store
+
+    return Workspaces(Store(url or None), encoder_loader=_encoder)
+
+
+def _url() -> str:
+    from customer_service.store import default_url
+
+    return os.environ.get("VERTICALS_BOT_DB") or default_url()
+
+
+ws = _workspaces(_url())
+names = ws.names()
+st.sidebar.title("Support console")
+if not names:
+    st.info("No workspaces yet. Run `verticals bot demo` or `verticals bot workspaces create NAME`.")
+    st.stop()
+workspace = st.sidebar.selectbox("Workspace", names, key="workspace")
+page = st.sidebar.radio("Page", ["Chat", "Knowledge base", "Analytics"], key="page")
+settings = ws.settings(workspace)
+if settings.attribution:
+    st.sidebar.caption(settings.attribution)
+wid = ws.get(workspace).id
+
+
+def chat_page() -> None:
+    bot = ws.bot(workspace)
+    convs = ws.store.conversations(wid)
+    col_list, col_chat = st.columns([1, 3])
+    with col_list:
+        if st.button("New conversation", key="new_conv"):
+            st.session_state["conv"] = bot.start()
+            st.rerun()
+        if not convs and "conv" not in st.session_state:
+            st.caption("No conversations yet.")
+            return
+        ids = [c.id for c in ws.store.conversations(wid)]
+        current = st.session_state.get("conv")
+        if current not in ids:
+            current = ids[0]
+        labels = {c.id: conversation_label(c) for c in ws.store.conversations(wid)}
+        current = st.radio("Conversations", ids, index=ids.index(current), format_func=labels.get, key="conv_pick")
+        st.session_state["conv"] = current
+    with col_chat:
+        view = conversation_view(ws.store, wid, current)
+        st.subheader(f"Conversation #{view.id} · {view.status}")
+        for m in view.messages:
+            with st.chat_message("user" if m.role == "customer" else "assistant"):
+                st.write(m.text)
+        if view.pending is not None:
+            p = view.pending
+            with st.container(border=True):
+                st.markdown("**Proposed reply**" + (" — hand over suggested" if p.route == "handoff" else ""))
+                c1, c2, c3 = st.columns(3)
+                c1.metric("Route", p.route)
+                c2.metric("Intent", p.intent or "–")
+                c3.metric("Confidence", f"{p.confidence:.2f}")
+                if p.sources:
+                    with st.expander(f"Sources ({len(p.sources)})"):
+                        for s in p.sources:
+                            st.markdown(f"**[{s['n']}] {s['label']}** · similarity {s['dense']:.2f}")
+                            st.caption(s["text"][:600])
+                text = st.text_area("Reply (edit before sending)", value=p.text, key=f"edit_{p.id}", height=140)
+                b1, b2, b3, b4, b5 = st.columns(5)
+                if b1.button("Send", key="send", type="primary"):
+                    _act(lambda: bot.send(p.id, text))
+                if b2.button("Hand over", key="hand_over"):
+                    _act(lambda: bot.hand_over(view.id))
+                if b3.button("Resolve", key="resolve"):
+                    _act(lambda: bot.resolve(view.id))
+                if b4.button("👍", key="up"):
+                    _act(lambda: bot.rate(p.id, 1))
+                if b5.button("👎", key="down"):
+                    _act(lambda: bot.rate(p.id, -1))
+        else:
+            b1, b2 = st.columns(2)
+            if view.status != "resolved" and b1.button("Resolve", key="resolve"):
+                _act(lambda: bot.resolve(view.id))
+            if view.status == "open" and b2.button("Hand over", key="hand_over"):
+                _act(lambda: bot.hand_over(view.id))
+        message = st.chat_input("Customer message", key="customer_msg")
+        if message is not None:
+            try:
+                bot.propose(view.id, message)
+            except CustomerServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+def _act(action) -> None:
+    try:
+        action()
+    except CustomerServiceError as exc:
+        st.error(str(exc))
+    else:
+        st.rerun()
+
+
+def knowledge_page() -> None:
+    kb = ws.knowledge(workspace)
+    st.subheader("Upload")
+    files = st.file_uploader("FAQ (CSV/JSONL) or documents (md, txt, html, pdf)", accept_multiple_files=True,
+                             key="upload")
+    if files and st.button("Ingest", key="ingest", type="primary"):
+        bar = st.progress(0.0, text="Ingesting…")
+        results = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files],
+                                 progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
+        for r in results:
+            (st.success if r.ok else st.error)(r.message)
+    docs = ws.store.documents(wid)
+    st.subheader(f"Documents ({len(docs)}) · {len(kb.index)} passages indexed")
+    if not docs:
+        st.caption("The knowledge base is empty.")
+        return
+    st.dataframe(pd.DataFrame([{"id": d.id, "name": d.name, "kind": d.kind, "chars": d.n_chars,
+                                "updated": d.updated_at} for d in docs]), hide_index=True)
+    choice = st.selectbox("Document", [d.id for d in docs], format_func={d.id: d.name for d in docs}.get, key="doc")
+    chunks = ws.store.chunks(wid, choice)
+    st.dataframe(pd.DataFrame([{"position": c.position, "start": c.start, "text": c.text[:300]} for c in chunks]),
+                 hide_index=True)
+    c1, c2 = st.columns(2)
+    if c1.button("Delete document", key="delete_doc"):
+        _act(lambda: kb.delete(choice))
+    if c2.button("Re-index", key="reindex"):
+        bar = st.progress(0.0, text="Re-indexing…")
+        n = kb.reindex(progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
+        st.success(f"Re-indexed {n} passages.")
+
+
+def analytics_page() -> None:
+    frame = an.proposals_frame(ws.store, wid)
+    if frame.empty:
+        st.caption("No conversations yet.")
+        return
+    rates = an.route_rates(frame)
+    lat = an.latency_summary(frame)
+    cols = st.columns(5)
+    cols[0].metric("By template", f"{rates['template']:.0%}")
+    cols[1].metric("By retrieval", f"{rates['retrieval']:.0%}")
+    cols[2].metric("Handed over", f"{rates['handoff']:.0%}")
+    cols[3].metric("Latency p50", f"{lat['p50_ms']:.0f} ms")
+    cols[4].metric("Latency p95", f"{lat['p95_ms']:.0f} ms")
+    left, right = st.columns(2)
+    left.markdown("**Top intents**")
+    left.dataframe(an.top_intents(frame), hide_index=True)
+    right.markdown("**Top unanswered questions**")
+    right.dataframe(an.top_unanswered(frame), hide_index=True)
+    st.markdown("**Agent actions**")
+    st.json(an.agent_actions(frame))
+
+
+{"Chat": chat_page, "Knowledge base": knowledge_page, "Analytics": analytics_page}[page]()
