@@ -1,0 +1,1 @@
+"""Contrastive sentence-embedding fine-tuning on (query, positive[, hard negative]) pairs."""

@@ -1,0 +1,142 @@
+"""Fine-tune a sentence encoder on (query, positive[, hard negative]) pairs:
+read → clean → split by pairs → measure before → train (in-batch negatives) → measure after → register.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from shared.card import ModelCard
+from shared.config import TrainConfig, check_method
+from shared.data.splits import stratified_split
+from shared.data.tables import TableSource, clean_text_rows, fingerprint, read_table
+from shared.device import pick_device
+from shared.errors import ConfigError, DataError
+from shared.methods import apply_lora, apply_topk, count_trainable
+from shared.models.loading import load_sentence_transformer
+from shared.registry import Registry, check_name
+from shared.tasks.embedding.artifacts import save_embedder
+from shared.tasks.embedding.data import encode_pairs, retrieval_pool
+from shared.tasks.embedding.objective import SCALE, EmbeddingTask, evaluate_pool
+from shared.training import distributed
+from shared.training.trainer import Trainer, seed_everything
+
+log = logging.getLogger(__name__)
+EMBEDDING_METHODS = ("full", "topk", "lora")
+METRIC_ORDER = ("recall@1", "recall@5", "recall@10", "mrr")
+
+
+@dataclass
+class EmbeddingResult:
+    name: str
+    version: str | None          # None on non-zero ranks, which never write
+    model_dir: Path | None
+    metrics: dict[str, Any]      # test metrics after training, plus "baseline": the same before
+    report: str
+    card: ModelCard
+
+
+def run(data: TableSource | None, *, name: str, query_col: str = "query", positive_col: str = "positive",
+        negative_col: str | None = None, model: str = "minilm", method: str = "full",
+        config: TrainConfig | None = None, splits: tuple[Any, Any, Any] | None = None,
+        registry: Registry | None = None, promote: bool = True, device: torch.device | None = None,
+        checkpoint_dir: Path | None = None, resume: bool = False, privacy: Any = None,
+        scale: float = SCALE) -> EmbeddingResult:
+    config = config or TrainConfig()
+    check_method(method)
+    if method not in EMBEDDING_METHODS:
+        raise ConfigError(f"Method {method!r} does not apply to embedding fine-tuning (there is no head): "
+                          f"use one of {', '.join(EMBEDDING_METHODS)}.")
+    if privacy is not None:
+        raise ConfigError("Differential privacy is not supported for embedding fine-tuning: the in-batch-"
+                          "negatives loss couples the examples of a batch, so per-example clipping does not "
+                          "bound one pair's influence. Train without --dp-epsilon.")
+    check_name(name)
+    distributed.init_from_env()
+    device = device or distributed.local_device() or pick_device()
+    seed_everything(config.seed)
+    text_cols = [query_col, positive_col] + ([negative_col] if negative_col else [])
+
+    # -- data: split by pairs -------------------------------------------------------------------
+    if splits is not None:
+        cleaned = [clean_text_rows(read_table(s), text_cols, None) for s in splits]
+        (train_df, rep), (dev_df, _), (test_df, _) = cleaned
+    else:
+        if data is None:
+            raise DataError("Give a data file (or DataFrame) of pairs, or explicit train/dev/test splits.")
+        df, rep = clean_text_rows(read_table(data), text_cols, None)
+        train_df, dev_df, test_df = stratified_split(df, None, seed=config.seed)
+    if len(train_df) < 2:
+        raise DataError(f"Only {len(train_df)} training pair(s): in-batch negatives need at least 2. Add pairs.")
+
+    st = load_sentence_transformer(model, device=str(device))
+    st.max_seq_length = config.max_length  # the same truncation in training, evaluation and serving
+    tokenizer = st.tokenizer
+    train = encode_pairs(tokenizer, train_df[query_col].tolist(), train_df[positive_col].tolist(),
+                         train_df[negative_col].tolist() if negative_col else None, config.max_length)
+    dev_pool = retrieval_pool(dev_df, query_col, positive_col, negative_col)
+    test_pool = retrieval_pool(test_df, query_col, positive_col, negative_col)
+    log.info("data: %s; train/dev/test pairs = %d/%d/%d", rep.summary(), len(train), len(dev_pool), len(test_pool))
+
+    baseline = evaluate_pool(st, test_pool)
+
+    # -- method ---------------------------------------------------------------------------------
+    encoder = st[0].model
+    if method == "topk":
+        apply_topk(encoder, config.topk_layers)
+    elif method == "lora":
+        st[0].model = apply_lora(encoder, encoder.config.model_type, config.lora)
+    n_train, n_all = count_trainable(st)
+    lr = config.lr_for(method)
+    log.info("method %s: %d of %d parameters train", method, n_train, n_all)
+
+    task = EmbeddingTask(train, dev_pool, tokenizer.pad_token_id, config.pad_multiple, scale)
+    fit = Trainer(st, task, config, lr, device, checkpoint_dir=checkpoint_dir,
+                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+
+    after = evaluate_pool(st, test_pool)
+    report = format_comparison(baseline, after, len(test_pool), len(test_pool.candidates))
+    metrics: dict[str, Any] = {**after, "baseline": baseline} if after else {}
+    card = ModelCard(
+        name=name, task="embedding", base_model=model, method=method,
+        hyperparameters={**config.to_dict(), "lr": lr, "loss": "in-batch negatives (MNRL), cosine",
+                         "scale": scale, "trainable_params": n_train, "total_params": n_all},
+        data={"fingerprint": fingerprint(train_df, text_cols), "query_col": query_col,
+              "positive_col": positive_col, "negative_col": negative_col, "cleaning": rep.__dict__,
+              "sizes": {"train": len(train), "dev": len(dev_pool), "test": len(test_pool),
+                        "test_candidates": len(test_pool.candidates)}},
+        metrics=metrics,
+        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
+                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
+                  "device": str(device), "world_size": distributed.world_size()},
+        extra={"embedding_dimension": int(st.get_embedding_dimension())},
+    )
+    if not distributed.is_main():
+        return EmbeddingResult(name, None, None, metrics, report, card)
+    registry = registry or Registry()
+    with registry.staging(name) as staged:
+        save_embedder(staged, st)
+        (staged / "evaluation.json").write_text(json.dumps({"before": baseline, "after": after}, indent=2))
+        (staged / "evaluation.txt").write_text(report + "\n")
+        version = registry.add(name, staged, card, promote=promote)
+    return EmbeddingResult(name, version, registry.path(name, version), metrics, report, card)
+
+
+def format_comparison(before: dict[str, float], after: dict[str, float], n_queries: int, n_candidates: int) -> str:
+    """The test-split retrieval metrics before and after fine-tuning, side by side."""
+    if not after:
+        return "(no test split: nothing to compare)"
+    lines = [f"retrieval on the test split: {n_queries} queries ranked against {n_candidates} candidates",
+             f"{'metric':<12}{'before':>10}{'after':>10}{'change':>10}"]
+    for key in METRIC_ORDER:
+        if key in after:
+            b, a = before.get(key, float("nan")), after[key]
+            lines.append(f"{key:<12}{b:>10.3f}{a:>10.3f}{a - b:>+10.3f}")
+    return "\n".join(lines)
