@@ -8,7 +8,7 @@ for lexical baselines such as BM25, where many candidates score 0.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

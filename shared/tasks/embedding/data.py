@@ -6,8 +6,9 @@ answer as a negative for another query with the same answer (a false negative).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
