@@ -63,6 +63,7 @@ class KnowledgeBase:
         self._load()
 
     def _load(self, progress: Progress | None = None) -> None:
+        self._version = self.store.kb_version(self.workspace_id)
         rows = self.store.chunks(self.workspace_id)
         stale = [c for c in rows if c.encoder != self.encoder.name or len(c.embedding) != 4 * self.encoder.dim]
         if stale:  # encoder changed (e.g. a fine-tuned one was promoted): re-encode, then cache
@@ -114,8 +115,10 @@ class KnowledgeBase:
             if progress:
                 progress(0.9 * (start + len(batch)) / max(1, len(todo)),
                          f"encoded {start + len(batch)}/{len(todo)} chunks of {parsed.name}")
+        self.refresh()  # catch up with other processes first, so our own change is the only one pending
         doc, added, removed = self.store.upsert_document(self.workspace_id, parsed, vectors, self.encoder.name,
                                                          reuse, now=now)
+        self._version += 1
         self.index.remove(removed)
         if added:
             rows = self.store.chunks_by_id(added)
@@ -125,14 +128,24 @@ class KnowledgeBase:
         return IngestReport(parsed.name, "updated" if existing else "added", len(parsed.chunks), len(todo), len(removed))
 
     def delete(self, name_or_id: str | int) -> int:
+        self.refresh()
         removed = self.store.delete_document(self.workspace_id, name_or_id)
+        self._version += 1
         self.index.remove(removed)
         return len(removed)
+
+    def refresh(self) -> bool:
+        """Reload from the store if another process changed this knowledge base; True if it did."""
+        if self.store.kb_version(self.workspace_id) != self._version:
+            self._load()
+            return True
+        return False
 
     # ---- search ----------------------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, query_vec: np.ndarray | None = None,
                mode: str = "hybrid") -> list[Passage]:
         k = k or self.settings.top_k
+        self.refresh()
         if query_vec is None:
             query_vec = self.encoder.encode([query])[0]
         hits: list[Hit] = self.index.search(query, query_vec, k=k, mode=mode)

@@ -58,6 +58,9 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped in the same transaction as every document change, so each process's in-memory index
+    # can tell it is stale (another process ingested or deleted) and reload.
+    kb_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Document(Base):
@@ -189,7 +192,7 @@ class Store:
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
                 raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")
-            ws = Workspace(name=name, settings=settings, created_at=now or utcnow())
+            ws = Workspace(name=name, settings=settings, created_at=now or utcnow(), kb_version=0)
             s.add(ws)
             s.flush()
             return ws
@@ -300,6 +303,7 @@ class Store:
                 row = _chunk_row(chunk, doc, workspace_id, vec, encoder)
                 s.add(row)
                 added.append(row)
+            s.get(Workspace, workspace_id).kb_version += 1
             s.flush()
             return doc, [c.id for c in added], removed
 
@@ -309,7 +313,12 @@ class Store:
             ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc.id)))
             s.query(Chunk).filter(Chunk.document_id == doc.id).delete()
             s.delete(s.get(Document, doc.id))
+            s.get(Workspace, workspace_id).kb_version += 1
             return ids
+
+    def kb_version(self, workspace_id: int) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(Workspace.kb_version).where(Workspace.id == workspace_id)) or 0)
 
     def set_embeddings(self, vectors: dict[int, np.ndarray], encoder: str) -> None:
         with self.session() as s:
@@ -377,6 +386,8 @@ class Store:
             s.add(prop)
             if not conv.title:
                 conv.title = msg.text[:80]
+            if conv.status == "resolved":  # the customer came back: the conversation is open again
+                conv.status = "open"
             conv.updated_at = now
             if handoff_reason and conv.status != "handoff":
                 conv.status = "handoff"

@@ -109,3 +109,19 @@ def test_changed_encoder_reencodes_on_open(tmp_path, encoder, faq):
     assert other.calls == 5
     assert {c.encoder for c in store.chunks(ws.id)} == {"minilm-finetuned"}
     assert np.isclose(np.linalg.norm(kb.index.vector(kb.index.ids[0])), 1.0, atol=1e-4)
+
+
+def test_two_processes_stay_in_step(tmp_path, encoder, faq):
+    """The console and the CLI each hold an index over one database: changes by one reach the other."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store_a = Store(url)
+    ws = store_a.create_workspace("w", {})
+    a = KnowledgeBase(store_a, ws.id, encoder, RetrievalSettings())
+    b = KnowledgeBase(Store(url), ws.id, encoder, RetrievalSettings())
+    a.ingest_faq("faq", faq.head(10))
+    a.ingest_bytes("hours.md", b"# Opening hours\n\nOur office is open Monday to Friday, 8 to 17.")
+    assert b.search("When is the office open?", k=1)[0].document == "hours.md"
+    b.delete("hours.md")
+    assert all(p.document != "hours.md" for p in a.search("When is the office open?", k=5))
+    _in_step(a)
+    _in_step(b)
