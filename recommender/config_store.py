@@ -1,0 +1,46 @@
+"""Named preview configurations in a small SQLite table (SQLAlchemy Core); one row per name."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
+
+from recommender.config import RecConfig
+from recommender.errors import RecConfigError
+
+_meta = MetaData()
+configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
+                Column("config", Text, nullable=False), Column("saved_at", DateTime(timezone=True), nullable=False))
+
+
+class ConfigStore:
+    def __init__(self, url_or_path: str | Path) -> None:
+        url = str(url_or_path)
+        if "://" not in url:
+            Path(url).parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{url}"
+        self.engine = create_engine(url)
+        _meta.create_all(self.engine)
+
+    def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
+        name = (name or "").strip()
+        if not name or len(name) > 80:
+            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
+            conn.execute(delete(configs).where(configs.c.name == name))
+            conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),
+                                                saved_at=now or datetime.now(timezone.utc)))
+
+    def load(self, name: str) -> RecConfig:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
+        if row is None:
+            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+        return RecConfig.from_dict(json.loads(row[0]))
+
+    def names(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(configs.c.name).order_by(configs.c.name))]
