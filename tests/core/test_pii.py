@@ -233,3 +233,66 @@ def test_overlaps_phone_loses_to_checksummed_then_longest_wins() -> None:
     )
     assert [(f.start, f.end, f.kind) for f in r.find(text)] == [(2, 10, "CARD"), (14, 20, "EMAIL")]
     assert r.redact(text) == "01[CARD]abcd[EMAIL]"
+
+
+# -- nothing the core writes holds a planted value ---------------------------------------------------
+
+
+def _files_holding(root, values: list[str]) -> list[str]:
+    """`path: value` for every file under root whose bytes contain a value (spaced or compact form)."""
+    hits = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for value in values:
+            for form in {value, value.replace(" ", "")}:
+                if form.encode() in data:
+                    hits.append(f"{path.relative_to(root)}: {form}")
+    return hits
+
+
+@pytest.mark.slow
+def test_training_with_redaction_writes_no_planted_value(tmp_path, caplog) -> None:
+    """Train through the core with redact_pii=True; scan the model folder, registry and logs."""
+    import logging
+    import random
+
+    from shared.api import finetune
+    from shared.config import OptimConfig, TrainConfig
+    from shared.paths import verticals_home
+    from shared.registry import Registry
+
+    rng = random.Random(0)
+    topics = {
+        "sport": ["goal", "match", "league", "coach"],
+        "market": ["shares", "profit", "dividend", "stock"],
+    }
+    planted = list(PLANTED.values())
+    rows = []
+    for i in range(80):
+        label = "sport" if i % 2 else "market"
+        text = " ".join(rng.sample(topics[label], 3))
+        if i % 4 == 0:  # a quarter of the rows carry PII, in every split
+            text += f" contact {planted[(i // 4) % len(planted)]}"
+        rows.append((text, label))
+    df = pd.DataFrame(rows, columns=["text", "label"])
+    registry = Registry(tmp_path / "registry")
+    caplog.set_level(logging.DEBUG)
+    result = finetune(
+        df,
+        task="classification",
+        name="pii-scan",
+        model="minilm",
+        method="head",
+        registry=registry,
+        config=TrainConfig(epochs=1, progress=False, max_length=32, optim=OptimConfig(batch_size=16)),
+        redact_pii=True,
+    )
+    found = result.card.data["pii"]["by_type"]
+    assert set(found) == set(PLANTED) and sum(found.values()) >= 10  # redaction really ran
+    log_file = tmp_path / "captured.log"
+    log_file.write_text("\n".join(r.getMessage() for r in caplog.records))
+    assert _files_holding(tmp_path, planted) == []
+    assert _files_holding(verticals_home(), planted) == []  # caches, logs, app state
+    # The scan itself can fail: a file with one planted value is caught.
+    (tmp_path / "registry" / "leak.txt").write_text(f"x {PLANTED['IBAN']} y")
+    assert _files_holding(tmp_path, planted) == [f"registry/leak.txt: {PLANTED['IBAN']}"]
