@@ -14,14 +14,15 @@ import yaml
 from finance_monitor import alerts, ingest, queries, rule_store, views
 from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
+from finance_monitor.settings import default_db_url
 from finance_monitor.store import Store
 
 st.set_page_config(page_title="Risk monitor", layout="wide")
 
 
 @st.cache_resource
-def get_store() -> Store:
-    return Store()
+def get_store(url: str) -> Store:
+    return Store(url)
 
 
 def now() -> datetime:
@@ -155,7 +156,7 @@ PAGES = {"Overview": overview, "Alerts": alert_feed, "Entities": entity_page, "S
 
 
 def main() -> None:
-    store = get_store()
+    store = get_store(default_db_url())
     page = st.sidebar.radio("Page", list(PAGES), key="page")
     st.sidebar.caption(f"Store: {store.url}")
     PAGES[page](store)
