@@ -128,9 +128,9 @@ def normalize_interactions(df: pd.DataFrame, columns: InteractionColumns = Inter
 
 def item_text(title: str, description: str, tags: list[str]) -> str:
     """The text the interest model reads for an item: title, description, tags."""
-    parts = [str(title).strip()]
+    parts = [str(title).strip().rstrip(".")]
     if description and str(description).strip():
-        parts.append(str(description).strip())
+        parts.append(str(description).strip().rstrip("."))
     if tags:
         parts.append(", ".join(tags))
     return ". ".join(p for p in parts if p)

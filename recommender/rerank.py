@@ -9,8 +9,10 @@ from recommender.config import BlendConfig
 
 def minmax(x: np.ndarray) -> np.ndarray:
     x = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0)
-    lo, hi = x.min(initial=0.0), x.max(initial=0.0)
-    if len(x) == 0 or hi - lo < 1e-12:
+    if len(x) == 0:
+        return x
+    lo, hi = x.min(), x.max()
+    if hi - lo < 1e-12:
         return np.zeros(len(x))
     return (x - lo) / (hi - lo)
 

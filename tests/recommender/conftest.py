@@ -34,7 +34,7 @@ def themed_items() -> pd.DataFrame:
 
 
 def themed_interactions(n_users: int = 32, seed: int = 0) -> pd.DataFrame:
-    """Each user loves one theme (6 of its 8 items) and strays once; time runs across users."""
+    """Each user loves one theme (6 of its 8 items) after one early item of another theme."""
     rng = np.random.default_rng(seed)
     themes = list(THEMES)
     rows, t = [], 1_700_000_000
@@ -42,7 +42,7 @@ def themed_interactions(n_users: int = 32, seed: int = 0) -> pd.DataFrame:
         theme = themes[u % len(themes)]
         picks = [f"{theme}-{i}" for i in rng.permutation(8)[:6]]
         other = themes[(u + 1) % len(themes)]
-        picks.insert(3, f"{other}-{rng.integers(8)}")
+        picks.insert(0, f"{other}-{rng.integers(8)}")
         for item in picks:
             t += int(rng.integers(600, 3600))
             rows.append({"user_id": f"u{u}", "item_id": item, "event": "view", "timestamp": t})
@@ -67,7 +67,7 @@ def _trained(themed_dataset):
     from recommender.pipeline import TrainSettings, train
 
     settings = TrainSettings(fractions=(0.6, 0.2, 0.2), ranker_windows=2,
-                             text=TextTrainConfig(max_pairs=16, batch_size=8, history_len=3),
+                             text=TextTrainConfig(max_pairs=16, batch_size=8, history_len=5),
                              candidates=CandidateConfig(text=20, cooccurrence=20, als=20, popularity=10))
     return train(themed_dataset, settings, progress=lambda s: None)
 
