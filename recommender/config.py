@@ -47,9 +47,14 @@ class DiversityConfig:
 
     mmr_lambda: float = field(default=1.0, metadata={"help": "1 = relevance only, 0 = diversity only"})
     exclude_seen: bool = field(default=True, metadata={"help": "drop items already in the history"})
+    fresh_share: float = field(default=0.1, metadata={
+        "help": "share of the list kept for items with no interactions yet, picked by text match "
+                "(the ranker alone would never show them: it learned that clicks predict clicks)"})
 
     def __post_init__(self) -> None:
         _unit("mmr_lambda", self.mmr_lambda)
+        if not isinstance(self.fresh_share, (int, float)) or not 0.0 <= self.fresh_share <= 0.5:
+            raise RecConfigError(f"fresh_share must be between 0 and 0.5, got {self.fresh_share!r}.")
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,27 @@ def mmr(scores: np.ndarray, vectors: np.ndarray, k: int, lam: float) -> np.ndarr
         available[j] = False
         max_sim = np.maximum(max_sim, sims[j])
     return np.asarray(chosen, dtype=np.int64)
+
+
+def fresh_slots(order: np.ndarray, is_fresh: np.ndarray, text: np.ndarray, n: int, share: float) -> np.ndarray:
+    """Keep every (1/share)-th position of the top-n for a never-interacted item with the best text match.
+
+    Only fresh items whose text score is at least the median of all candidates qualify, so an unrelated
+    new item never takes a slot. Fresh items already in the list count towards the quota.
+    """
+    order = np.asarray(order[:n], dtype=np.int64)
+    quota = int(n * share)
+    if quota == 0 or not is_fresh.any():
+        return order
+    floor = float(np.median(text))
+    have = int(is_fresh[order].sum())
+    pool = [int(j) for j in np.argsort(-text, kind="stable")
+            if is_fresh[j] and text[j] >= floor and j not in set(order.tolist())]
+    step = max(1, int(round(1 / share)))
+    slots = [p for p in range(step - 1, n, step) if not is_fresh[order[p]]] if len(order) == n else []
+    slots = slots[: max(0, quota - have)]
+    slots = slots[len(slots) - min(len(slots), len(pool)):]  # too few fresh items: use the latest slots
+    out = order.copy()
+    for slot, j in zip(slots, pool):  # best match in the earliest slot used
+        out[slot] = j
+    return out

@@ -32,7 +32,7 @@ from recommender.errors import (EmptyHistoryError, ModelNotTrainedError, RecData
                                 UnknownUserError)
 from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
-from recommender.rerank import blend, minmax, mmr
+from recommender.rerank import blend, fresh_slots, minmax, mmr
 from recommender.text_model import Encoder, TextInterestModel, history_text
 
 ARTIFACT_VERSION = 1
@@ -182,14 +182,19 @@ class Recommender:
             pool = np.argsort(-final, kind="stable")[: max(config.n * 5, 50)]
             order = pool[mmr(final[pool], self.item_vectors[cands.positions[pool]], config.n,
                              config.diversity.mmr_lambda)]
+            is_fresh = self.signals.popularity.count[cands.positions] == 0
+            order = fresh_slots(order, is_fresh, raw["text"], config.n, config.diversity.fresh_share)
             scaled = {k: minmax(v) for k, v in raw.items()}
             rows = []
             for rank, j in enumerate(order, 1):
                 item = int(cands.positions[j])
                 contrib = {k: float(scaled[k][j]) for k in scaled}
-                sig = driving_signal({k: v * (weights[k] or 0.25) for k, v in contrib.items() if k != "ranker"})
+                sig = "text" if is_fresh[j] else driving_signal(
+                    {k: v * (weights[k] or 0.25) for k, v in contrib.items() if k != "ranker"})
                 reason = explain(item, sig, ctx.positions, self.titles, self.item_vectors, self.signals,
                                  text) if explain_items else ""
+                if is_fresh[j] and explain_items:
+                    reason = f"New, no views yet — {reason[0].lower()}{reason[1:]}"
                 rows.append({"rank": rank, "item_id": self.items["item_id"].iat[item], "title": self.titles[item],
                              "score": float(final[j]), "ranker": contrib.get("ranker", np.nan),
                              "text": contrib["text"], "collaborative": contrib["collaborative"],

@@ -52,3 +52,20 @@ def test_blend_mmr_and_seen_filter():
     scores = np.array([1.0, 0.9, 0.5])
     assert mmr(scores, vecs, 2, 1.0).tolist() == [0, 1]
     assert mmr(scores, vecs, 2, 0.3).tolist() == [0, 2]  # the near-duplicate gives way
+
+
+def test_fresh_slots_reserve_positions_for_matching_new_items():
+    from recommender.rerank import fresh_slots
+
+    order = np.arange(10)
+    is_fresh = np.zeros(14, bool)
+    is_fresh[[11, 12, 13]] = True
+    text = np.zeros(14)
+    text[11], text[12], text[13] = 0.9, 0.8, -1.0  # 13 is new but unrelated: below the median
+    out = fresh_slots(order, is_fresh, text, 10, 0.2)
+    assert out.tolist() == [0, 1, 2, 3, 11, 5, 6, 7, 8, 12]  # every 5th place; best match first
+    one = fresh_slots(order, is_fresh, np.where(np.arange(14) == 12, -1.0, text), 10, 0.2)
+    assert one.tolist() == list(range(9)) + [11]  # a single qualifying item takes the last slot
+    assert set(out.tolist()) - set(range(10)) == {11, 12}
+    assert out[4] in (11, 12) and out[9] in (11, 12) and 13 not in out
+    assert fresh_slots(order, is_fresh, text, 10, 0.0).tolist() == list(range(10))
