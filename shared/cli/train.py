@@ -14,7 +14,8 @@ def finetune(
     name: str = typer.Option(..., "--name", help="Task name in the registry (e.g. fin-sentiment)."),
     data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet."),
     task: str = typer.Option("classification", help=f"One of {', '.join(TASKS)}."),
-    model: str = typer.Option("minilm", help="Catalogue name (minilm, mpnet, smollm2) or a local model folder."),
+    model: Optional[str] = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
+                                         "(default: smollm2 for generation, else minilm)."),
     method: str = typer.Option("lora", help=f"One of {', '.join(METHODS)}."),
     text_col: str = typer.Option("text", help="[classification] Text column."),
     text_pair_col: Optional[str] = typer.Option(None, help="[classification] Second text column for pair input."),
@@ -59,6 +60,7 @@ def finetune(
     extra = {"privacy": privacy} if privacy is not None else {}
     if checkpoint_dir is not None:
         extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
+    model = model or ("smollm2" if task == "generation" else "minilm")
     result = run(str(data), task=task, name=name, model=model, method=method, config=config, promote=promote,
                  **per_task.get(task, {}), **extra)
     if result.version is None:
