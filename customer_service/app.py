@@ -51,22 +51,21 @@ wid = ws.get(workspace).id
 
 def chat_page() -> None:
     bot = ws.bot(workspace)
-    convs = ws.store.conversations(wid)
     col_list, col_chat = st.columns([1, 3])
     with col_list:
         if st.button("New conversation", key="new_conv"):
-            st.session_state["conv"] = bot.start()
+            # Set the radio's own state before it is drawn, so the new conversation is selected.
+            st.session_state["conv_pick"] = bot.start()
             st.rerun()
-        if not convs and "conv" not in st.session_state:
+        convs = ws.store.conversations(wid)
+        if not convs:
             st.caption("No conversations yet.")
             return
-        ids = [c.id for c in ws.store.conversations(wid)]
-        current = st.session_state.get("conv")
-        if current not in ids:
-            current = ids[0]
-        labels = {c.id: conversation_label(c) for c in ws.store.conversations(wid)}
-        current = st.radio("Conversations", ids, index=ids.index(current), format_func=labels.get, key="conv_pick")
-        st.session_state["conv"] = current
+        ids = [c.id for c in convs]
+        if st.session_state.get("conv_pick") not in ids:
+            st.session_state["conv_pick"] = ids[0]
+        labels = {c.id: conversation_label(c) for c in convs}
+        current = st.radio("Conversations", ids, format_func=labels.get, key="conv_pick")
     with col_chat:
         view = conversation_view(ws.store, wid, current)
         st.subheader(f"Conversation #{view.id} · {view.status}")

@@ -1,5 +1,7 @@
 """Hybrid passage index: dense (FAISS inner product over unit vectors) + lexical (bm25s), fused by
-reciprocal rank fusion.
+weighted reciprocal rank fusion
+(score = 1/(k + dense rank) + w/(k + lexical rank)). On the construction FAQ the lexical side mostly
+adds noise at equal weight, so the default weight is low; see bench/customer_service.py.
 
 Ids are the store's chunk ids, so the index can always be rebuilt from the store and stays in step
 with it. Dense add/remove is incremental (`IndexIDMap`); the BM25 side is re-indexed lazily on the next
@@ -31,11 +33,12 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class HybridIndex:
-    def __init__(self, dim: int, rrf_k: int = 60, candidates: int = 30) -> None:
+    def __init__(self, dim: int, rrf_k: int = 10, candidates: int = 30, lexical_weight: float = 0.2) -> None:
         import faiss
 
         self.dim = dim
         self.rrf_k = rrf_k
+        self.lexical_weight = lexical_weight
         self.candidates = candidates
         self._faiss = faiss.IndexIDMap(faiss.IndexFlatIP(dim))
         self._texts: dict[int, str] = {}
@@ -104,9 +107,9 @@ class HybridIndex:
         dense = self.dense_search(query_vec, self.candidates) if mode != "lexical" else []
         lexical = self.lexical_search(query, self.candidates) if mode != "dense" else []
         fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
+        for ranking, weight in ((dense, 1.0), (lexical, self.lexical_weight if mode == "hybrid" else 1.0)):
             for rank, (i, _) in enumerate(ranking):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+                fused[i] = fused.get(i, 0.0) + weight / (self.rrf_k + rank + 1)
         dense_of = dict(dense)
         lex_of = dict(lexical)
         q = np.asarray(query_vec, dtype=np.float32).reshape(-1)

@@ -59,7 +59,8 @@ class KnowledgeBase:
         self.workspace_id = workspace_id
         self.encoder = encoder
         self.settings = settings
-        self.index = HybridIndex(encoder.dim, rrf_k=settings.rrf_k, candidates=settings.candidates)
+        self.index = HybridIndex(encoder.dim, rrf_k=settings.rrf_k, candidates=settings.candidates,
+                                 lexical_weight=settings.lexical_weight)
         self._load()
 
     def _load(self, progress: Progress | None = None) -> None:
@@ -76,7 +77,8 @@ class KnowledgeBase:
                     progress(min(1.0, (start + len(batch)) / len(stale)), f"re-encoded {start + len(batch)}/{len(stale)}")
             self.store.set_embeddings(fresh, self.encoder.name)
             rows = self.store.chunks(self.workspace_id)
-        self.index = HybridIndex(self.encoder.dim, rrf_k=self.settings.rrf_k, candidates=self.settings.candidates)
+        self.index = HybridIndex(self.encoder.dim, rrf_k=self.settings.rrf_k, candidates=self.settings.candidates,
+                                 lexical_weight=self.settings.lexical_weight)
         if rows:
             self.index.add([c.id for c in rows], [c.text for c in rows],
                            np.stack([blob_to_vec(c.embedding) for c in rows]))

@@ -16,7 +16,8 @@ class RetrievalSettings:
     chunk_chars: int = field(default=700, metadata={"help": "Target characters per document chunk."})
     chunk_overlap: int = field(default=120, metadata={"help": "Characters shared by consecutive chunks."})
     top_k: int = field(default=4, metadata={"help": "Passages kept for the answer."})
-    rrf_k: int = field(default=60, metadata={"help": "Reciprocal-rank-fusion constant."})
+    rrf_k: int = field(default=10, metadata={"help": "Reciprocal-rank-fusion constant."})
+    lexical_weight: float = field(default=0.2, metadata={"help": "Weight of the BM25 ranking in the fusion (dense = 1)."})
     candidates: int = field(default=30, metadata={"help": "Hits taken from each retriever before fusion."})
 
     def __post_init__(self) -> None:
@@ -26,6 +27,8 @@ class RetrievalSettings:
             raise SettingsError(
                 f"chunk_overlap must be in [0, chunk_chars/2), got {self.chunk_overlap} for chunk_chars={self.chunk_chars}."
             )
+        if not 0 <= self.lexical_weight <= 10:
+            raise SettingsError(f"lexical_weight must be in [0, 10], got {self.lexical_weight}.")
         for name in ("top_k", "rrf_k", "candidates"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")

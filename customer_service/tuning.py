@@ -54,7 +54,7 @@ def mnrl_finetune(model: Any, queries: list[str], positives: list[str], *, epoch
 
     def embed(texts: list[str]) -> torch.Tensor:
         features = model.tokenize(texts)
-        features = {k: v.to(device) for k, v in features.items()}
+        features = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in features.items()}
         return F.normalize(model(features)["sentence_embedding"], dim=-1)
 
     for _ in range(epochs):

@@ -96,3 +96,17 @@ def test_analytics_page(console):
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["By retrieval"] == "50%" and values["Handed over"] == "50%"
+
+
+def test_new_conversation_is_selected(console):
+    at, ws = console
+    at.button(key="new_conv").click().run()
+    at.chat_input(key="customer_msg").set_value("What is a startbesked?").run()
+    first = _conv_id(ws)
+    at.button(key="new_conv").click().run()
+    assert not at.exception, at.exception
+    newest = _conv_id(ws)
+    assert newest != first
+    assert at.subheader[0].value.startswith(f"Conversation #{newest}")
+    at.radio(key="conv_pick").set_value(first).run()
+    assert at.subheader[0].value.startswith(f"Conversation #{first}")

@@ -78,7 +78,7 @@ def test_lexical_search_matches_bm25_over_the_current_corpus(encoder, faq):
 def test_hybrid_fuses_ranks_and_reports_exact_cosine(encoder, faq):
     texts = faq["answer"].tolist()
     vecs = encoder.encode(texts)
-    index = HybridIndex(encoder.dim, rrf_k=60, candidates=10)
+    index = HybridIndex(encoder.dim, rrf_k=60, candidates=10, lexical_weight=0.5)
     index.add(list(range(len(texts))), texts, vecs)
     query = faq["question"].iloc[1]
     q = encoder.encode([query])[0]
@@ -86,9 +86,9 @@ def test_hybrid_fuses_ranks_and_reports_exact_cosine(encoder, faq):
     dense = [i for i, _ in index.dense_search(q, 10)]
     lexical = [i for i, _ in index.lexical_search(query, 10)]
     expected = {}
-    for ranking in (dense, lexical):
+    for ranking, weight in ((dense, 1.0), (lexical, 0.5)):
         for r, i in enumerate(ranking):
-            expected[i] = expected.get(i, 0) + 1 / (60 + r + 1)
+            expected[i] = expected.get(i, 0) + weight / (60 + r + 1)
     assert [h.id for h in hits] == sorted(expected, key=lambda i: (-expected[i], i))[:5]
     for h in hits:
         assert h.dense == pytest.approx(float(vecs[h.id] @ q), abs=1e-5)
