@@ -55,12 +55,11 @@ def tfidf_lr(train: pd.DataFrame, test: pd.DataFrame) -> float:
 
 
 def run_intents(args: argparse.Namespace, registry_root: Path) -> dict:
-    from shared.api import finetune, load_model
+    from customer_service.feedback import dev_split
+    from shared.api import finetune
     from shared.config import TrainConfig
     from shared.datasets import load_banking77
     from shared.registry import Registry
-
-    from customer_service.feedback import dev_split
 
     train_all, test = load_banking77(args.data_dir)
     train, dev = dev_split(train_all)
@@ -113,10 +112,9 @@ def build_index(encoder, answers: list[str], **fusion):
 def run_retrieval(args: argparse.Namespace) -> dict:
     from sklearn.model_selection import KFold
 
-    from shared.datasets.construction_faq import load_construction_faq
-
     from customer_service.encoder import SentenceTransformerEncoder, load_encoder, load_sentence_transformer
     from customer_service.tuning import core_embedding_available, mnrl_finetune
+    from shared.datasets.construction_faq import load_construction_faq
 
     faq = load_construction_faq("en")
     questions, answers = faq["question"].tolist(), faq["answer"].tolist()
@@ -157,15 +155,14 @@ def run_retrieval(args: argparse.Namespace) -> dict:
 # ---- out of scope ----------------------------------------------------------------------------------
 
 def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
-    from shared.api import finetune, load_model
-    from shared.config import TrainConfig
-    from shared.datasets import load_banking77
-    from shared.registry import Registry
-
     from customer_service.calibration import calibrate, evaluate_threshold
     from customer_service.encoder import load_encoder
     from customer_service.feedback import dev_split
     from customer_service.intents import CoreIntentModel
+    from shared.api import finetune, load_model
+    from shared.config import TrainConfig
+    from shared.datasets import load_banking77
+    from shared.registry import Registry
 
     train_all, test = load_banking77(args.data_dir)
     labels = sorted(train_all["label"].unique())
@@ -178,7 +175,7 @@ def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
     test_in = test[~test["label"].isin(held)]
     test_oos = test[test["label"].isin(test_oos_labels)]["text"].tolist()
     registry = Registry(registry_root)
-    res = finetune(None, task="classification", name="bench-oos", model="minilm", method=args.oos_method,
+    finetune(None, task="classification", name="bench-oos", model="minilm", method=args.oos_method,
                    config=TrainConfig(epochs=args.head_epochs if args.oos_method == "head" else args.full_epochs,
                                       progress=False),
                    splits=(train, dev, dev), registry=registry)
@@ -224,9 +221,7 @@ def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
 # ---- latency ---------------------------------------------------------------------------------------
 
 def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dict:
-    from shared.datasets import load_banking77
-    from shared.datasets.construction_faq import load_construction_faq
-    from shared.registry import Registry
+    import torch
 
     from customer_service.compose import LocalGenerator
     from customer_service.demo import calibrate_retrieval
@@ -234,8 +229,9 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dic
     from customer_service.settings import GenerationSettings, HandoffSettings, WorkspaceSettings
     from customer_service.store import Store
     from customer_service.workspace import Workspaces
-
-    import torch
+    from shared.datasets import load_banking77
+    from shared.datasets.construction_faq import load_construction_faq
+    from shared.registry import Registry
 
     faq = load_construction_faq("en")
     _, test = load_banking77(args.data_dir)
@@ -247,13 +243,18 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dic
     s = ws.settings("construction")
     s.handoff = HandoffSettings(retrieval_threshold=cal.threshold, calibrated=True)
     ws.save_settings("construction", s)
+    out: dict = {}
     registry = Registry(registry_root)
-    method = "head" if any(c.name == "bench-b77-head" for c in registry.list()) else None
-    intents = CoreIntentModel.load("bench-b77-head", registry=registry) if method else None
+    # The intent model of the intents section, else the one the oos section trained (67 intents).
+    names = {c.name for c in registry.list()}
+    task = next((n for n in ("bench-b77-head", "bench-oos") if n in names), None)
+    intents = CoreIntentModel.load(task, registry=registry) if task else None
+    out["intent_model"] = task
     ws.create("bank", WorkspaceSettings(templates=load_templates("banking77"),
                                         handoff=HandoffSettings(intent_threshold=0.5)))
     rng = np.random.default_rng(0)
-    out: dict = {"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count()}
+    out.update({"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+                "load_average": os.getloadavg()})
 
     def timed(bot, texts: list[str]) -> dict:
         bot.decide(texts[0])  # warm-up

@@ -55,12 +55,12 @@ def latency_summary(frame: pd.DataFrame) -> dict[str, float]:
     if frame.empty:
         return {"p50_ms": float("nan"), "p95_ms": float("nan"), "n": 0}
     values = frame["latency_ms"].to_numpy(dtype=float)
-    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)), "n": int(len(values))}
+    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)), "n": len(values)}
 
 
 def agent_actions(frame: pd.DataFrame) -> dict[str, float]:
     """How agents used proposals: sent as is, edited, thumbs up/down."""
     sent = frame[frame["sent"]]
-    return {"sent": int(len(sent)), "sent_unchanged": int((~sent["edited"]).sum()),
+    return {"sent": len(sent), "sent_unchanged": int((~sent["edited"]).sum()),
             "edited": int(sent["edited"].sum()), "thumbs_up": int((frame["rating"] == 1).sum()),
             "thumbs_down": int((frame["rating"] == -1).sum())}

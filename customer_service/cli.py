@@ -9,7 +9,7 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -33,7 +33,7 @@ def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _workspaces(db: Optional[str]) -> Any:
+def _workspaces(db: str | None) -> Any:
     from customer_service.store import Store
     from customer_service.workspace import Workspaces
 
@@ -45,7 +45,7 @@ DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite under $VER
 
 @workspaces_app.callback(invoke_without_command=True)
 @_clear_errors
-def workspaces_list(ctx: typer.Context, db: Optional[str] = DB) -> None:
+def workspaces_list(ctx: typer.Context, db: str | None = DB) -> None:
     """List workspaces (when no sub-command is given)."""
     if ctx.invoked_subcommand:
         return
@@ -62,9 +62,9 @@ def workspaces_list(ctx: typer.Context, db: Optional[str] = DB) -> None:
 
 @workspaces_app.command("create")
 @_clear_errors
-def workspaces_create(name: str, db: Optional[str] = DB,
+def workspaces_create(name: str, db: str | None = DB,
                       intent_model: str = typer.Option("", help="Registry task name of an intent classifier."),
-                      templates: Optional[Path] = typer.Option(None, help="YAML mapping intent -> answer template."),
+                      templates: Path | None = typer.Option(None, help="YAML mapping intent -> answer template."),
                       generation: str = typer.Option("off", help="off | local | endpoint"),
                       endpoint_url: str = typer.Option("", help="OpenAI-compatible base URL for generation.")) -> None:
     """Create an empty workspace."""
@@ -80,7 +80,7 @@ def workspaces_create(name: str, db: Optional[str] = DB,
 
 @workspaces_app.command("delete")
 @_clear_errors
-def workspaces_delete(name: str, db: Optional[str] = DB,
+def workspaces_delete(name: str, db: str | None = DB,
                       yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
     """Delete a workspace with its documents and conversations."""
     ws = _workspaces(db)
@@ -94,7 +94,7 @@ def workspaces_delete(name: str, db: Optional[str] = DB,
 @app.command()
 @_clear_errors
 def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CSV/JSONL) or documents (md, txt, html, pdf)."),
-           db: Optional[str] = DB) -> None:
+           db: str | None = DB) -> None:
     """Add or update documents; an unchanged file is a no-op."""
     ws = _workspaces(db)
     kb = ws.knowledge(workspace)
@@ -115,7 +115,7 @@ def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CS
 
 @app.command()
 @_clear_errors
-def docs(workspace: str, db: Optional[str] = DB) -> None:
+def docs(workspace: str, db: str | None = DB) -> None:
     """List a workspace's documents."""
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -126,7 +126,7 @@ def docs(workspace: str, db: Optional[str] = DB) -> None:
 @app.command("delete-doc")
 @_clear_errors
 def delete_doc(workspace: str, document: str = typer.Argument(..., help="Document name or id."),
-               db: Optional[str] = DB) -> None:
+               db: str | None = DB) -> None:
     """Delete a document and its passages from the knowledge base."""
     n = _workspaces(db).knowledge(workspace).delete(document)
     typer.echo(f"Deleted {document!r} ({n} chunks).")
@@ -135,7 +135,7 @@ def delete_doc(workspace: str, document: str = typer.Argument(..., help="Documen
 @app.command()
 @_clear_errors
 def ask(workspace: str, question: list[str] = typer.Argument(..., help="One or more customer messages (a conversation)."),
-        db: Optional[str] = DB, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        db: str | None = DB, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Ask the bot; several messages form one conversation (follow-ups use the context)."""
     ws = _workspaces(db)
     bot = ws.bot(workspace)
@@ -156,12 +156,11 @@ def ask(workspace: str, question: list[str] = typer.Argument(..., help="One or m
 
 @app.command("export-training-data")
 @_clear_errors
-def export_training_data(workspace: str, out: Optional[Path] = typer.Option(None, help="Folder (default: under $VERTICALS_HOME)."),
-                         db: Optional[str] = DB) -> None:
+def export_training_data(workspace: str, out: Path | None = typer.Option(None, help="Folder (default: under $VERTICALS_HOME)."),
+                         db: str | None = DB) -> None:
     """Write agent-confirmed intents and corrected/handed-over Q&A pairs as CSV."""
-    from shared.paths import verticals_home
-
     from customer_service.feedback import collect_training_data
+    from shared.paths import verticals_home
 
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -174,15 +173,18 @@ def export_training_data(workspace: str, out: Optional[Path] = typer.Option(None
 
 @app.command()
 @_clear_errors
-def retrain(workspace: str, db: Optional[str] = DB, data_dir: Optional[Path] = typer.Option(None, help="Public data folder."),
+def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.Option(None, help="Public data folder."),
             encoder: bool = typer.Option(True, help="Also fine-tune the retrieval encoder on Q&A pairs."),
             epochs: int = typer.Option(10, help="Epochs for the intent model.")) -> None:
     """Retrain on exported feedback; promote only if dev metrics are not worse."""
-    from shared.paths import verticals_home
-
     from customer_service.errors import NoTrainingDataError
-    from customer_service.feedback import (collect_training_data, load_intent_base, retrain_encoder,
-                                           retrain_intents)
+    from customer_service.feedback import (
+        collect_training_data,
+        load_intent_base,
+        retrain_encoder,
+        retrain_intents,
+    )
+    from shared.paths import verticals_home
 
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -211,7 +213,7 @@ def retrain(workspace: str, db: Optional[str] = DB, data_dir: Optional[Path] = t
 
 @app.command()
 @_clear_errors
-def analytics(workspace: str, db: Optional[str] = DB) -> None:
+def analytics(workspace: str, db: str | None = DB) -> None:
     """Routing rates, top intents, top unanswered questions, latency."""
     from customer_service import analytics as an
 
@@ -227,7 +229,7 @@ def analytics(workspace: str, db: Optional[str] = DB) -> None:
 
 @app.command()
 @_clear_errors
-def demo(data_dir: Optional[Path] = typer.Option(None, help="Folder with banking77/ (default $VERTICALS_DATA).")) -> None:
+def demo(data_dir: Path | None = typer.Option(None, help="Folder with banking77/ (default $VERTICALS_DATA).")) -> None:
     """Prepare the two demo workspaces (construction FAQ, retail bank)."""
     from customer_service.demo import prepare
 

@@ -20,8 +20,7 @@ from customer_service.settings import GenerationSettings
 
 _WORD = re.compile(r"\w\w+")
 _SENT = re.compile(r"(?<=[.!?])\s+")
-_STOP = frozenset("the a an and or of to in on for is are be do does how what when where which who can i my "
-                  "you your it this that with at by from as me we our us if there their they will would".split())
+_STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "be", "do", "does", "how", "what", "when", "where", "which", "who", "can", "i", "my", "you", "your", "it", "this", "that", "with", "at", "by", "from", "as", "me", "we", "our", "us", "if", "there", "their", "they", "will", "would"])
 
 
 @dataclass
@@ -92,7 +91,7 @@ class LocalGenerator:
         self.tokenizer = tokenizer
 
     @classmethod
-    def load(cls, name: str = "smollm2") -> "LocalGenerator":
+    def load(cls, name: str = "smollm2") -> LocalGenerator:
         from shared.models.loading import load_causal_lm
 
         model, tokenizer = load_causal_lm(name)

@@ -77,13 +77,12 @@ def calibrate_retrieval(encoder, faq: pd.DataFrame, out_of_scope: list[str], *, 
 
 def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[str], *, epochs: int = 10,
                  registry=None) -> None:
+    from customer_service.feedback import dev_split
+    from customer_service.intents import CoreIntentModel
     from shared.api import finetune, load_model
     from shared.config import TrainConfig
     from shared.errors import RegistryError
     from shared.registry import Registry
-
-    from customer_service.feedback import dev_split
-    from customer_service.intents import CoreIntentModel
 
     registry = registry or Registry()
     ws.ensure(BANK, WorkspaceSettings(intent_model=BANK_INTENTS, intent_data="banking77",

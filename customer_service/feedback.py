@@ -118,11 +118,10 @@ def accuracy(model: Any, frame: pd.DataFrame) -> float:
 def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, method: str = "head",
                     epochs: int = 10, registry: Any = None) -> RetrainReport:
     """Fine-tune on base + confirmed examples; promote only if dev accuracy is not worse."""
+    from customer_service.intents import CoreIntentModel
     from shared.api import finetune
     from shared.config import TrainConfig
     from shared.registry import Registry
-
-    from customer_service.intents import CoreIntentModel
 
     registry = registry or Registry()
     train, dev = dev_split(base[["text", "label"]])

@@ -189,8 +189,8 @@ def _pdf_text(name: str, data: bytes) -> str:
 
 
 class _TextOnly(HTMLParser):
-    _SKIP = {"script", "style", "head", "noscript", "template"}
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article"}
+    _SKIP = frozenset({"script", "style", "head", "noscript", "template"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -38,7 +38,7 @@ class CoreIntentModel:
         self.labels = list(classifier.labels)
 
     @classmethod
-    def load(cls, task_name: str, registry: Any = None) -> "CoreIntentModel":
+    def load(cls, task_name: str, registry: Any = None) -> CoreIntentModel:
         from shared.api import load_model
 
         return cls(load_model(task_name, registry=registry) if registry is not None else load_model(task_name))

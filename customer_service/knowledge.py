@@ -118,7 +118,7 @@ class KnowledgeBase:
                 progress(0.9 * (start + len(batch)) / max(1, len(todo)),
                          f"encoded {start + len(batch)}/{len(todo)} chunks of {parsed.name}")
         self.refresh()  # catch up with other processes first, so our own change is the only one pending
-        doc, added, removed = self.store.upsert_document(self.workspace_id, parsed, vectors, self.encoder.name,
+        _doc, added, removed = self.store.upsert_document(self.workspace_id, parsed, vectors, self.encoder.name,
                                                          reuse, now=now)
         self._version += 1
         self.index.remove(removed)

@@ -79,7 +79,7 @@ class WorkspaceSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "WorkspaceSettings":
+    def from_dict(cls, data: dict[str, Any] | None) -> WorkspaceSettings:
         data = dict(data or {})
         try:
             return cls(

@@ -20,12 +20,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, create_engine, event, func, select)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from customer_service.errors import (UnknownConversationError, UnknownDocumentError, UnknownWorkspaceError,
-                                     WorkspaceExistsError)
+from customer_service.errors import (
+    UnknownConversationError,
+    UnknownDocumentError,
+    UnknownWorkspaceError,
+    WorkspaceExistsError,
+)
 from customer_service.ingest import ChunkData, ParsedDocument
 
 
@@ -74,7 +92,7 @@ class Document(Base):
     n_chars: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    chunks: Mapped[list["Chunk"]] = relationship(back_populates="document", cascade="all, delete-orphan",
+    chunks: Mapped[list[Chunk]] = relationship(back_populates="document", cascade="all, delete-orphan",
                                                  order_by="Chunk.position")
 
 
@@ -253,7 +271,7 @@ class Store:
                 q = q.where(Chunk.document_id == document_id)
             return list(s.scalars(q.order_by(Chunk.document_id, Chunk.position)))
 
-    def chunks_by_id(self, ids: list[int]) -> dict[int, "ChunkView"]:
+    def chunks_by_id(self, ids: list[int]) -> dict[int, ChunkView]:
         if not ids:
             return {}
         with self.session() as s:

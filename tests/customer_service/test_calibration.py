@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from customer_service.calibration import calibrate, evaluate_threshold, precision_threshold, rejection_threshold
+from customer_service.calibration import (
+    calibrate,
+    evaluate_threshold,
+    precision_threshold,
+    rejection_threshold,
+)
 
 
 def test_precision_threshold_is_the_lowest_that_meets_the_target():

@@ -45,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
     status = 200
 
-    def do_POST(self):  # noqa: N802 - http.server API
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         if type(self).status != 200:

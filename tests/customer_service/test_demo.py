@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from customer_service import demo
@@ -26,10 +25,9 @@ def test_construction_workspace_is_idempotent(workspaces, faq):
 @pytest.mark.slow
 def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path, monkeypatch):
     """Real head fine-tuning through the core on a 6-intent Banking77 subset (about a minute on 2 cores)."""
+    from customer_service.intents import CoreIntentModel
     from shared.datasets import load_banking77
     from shared.registry import Registry
-
-    from customer_service.intents import CoreIntentModel
 
     train, _ = load_banking77()
     keep = ["card_arrival", "lost_or_stolen_card", "request_refund", "change_pin", "exchange_rate", "age_limit"]

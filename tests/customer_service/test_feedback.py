@@ -63,9 +63,8 @@ def test_retrieval_mrr_is_exact(encoder):
 @pytest.mark.slow
 def test_retrain_intents_promotes_only_if_not_worse(tmp_path):
     """Real head fine-tuning through the core on a small Banking77-like set (slow: trains twice)."""
-    from shared.registry import Registry
-
     from customer_service.feedback import retrain_intents
+    from shared.registry import Registry
 
     texts = {"card_arrival": ["where is my card", "my card has not arrived", "card still not here",
                               "when does my card come", "card delivery is late"] * 4,
