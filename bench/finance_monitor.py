@@ -26,7 +26,6 @@ import logging
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +34,11 @@ from sklearn.metrics import accuracy_score, f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from finance_monitor import demo, models, queries  # noqa: E402
-from finance_monitor.monitor import Monitor  # noqa: E402
-from finance_monitor.scoring import ClassifierScorer, LexiconScorer  # noqa: E402
-from finance_monitor.settings import ModelSettings  # noqa: E402
-from finance_monitor.store import Store  # noqa: E402
+from finance_monitor import demo, models, queries
+from finance_monitor.monitor import Monitor
+from finance_monitor.scoring import ClassifierScorer, LexiconScorer
+from finance_monitor.settings import ModelSettings
+from finance_monitor.store import Store
 
 
 def fpb_test_split(data_dir: Path | None) -> pd.DataFrame:
@@ -52,16 +51,16 @@ def fpb_test_split(data_dir: Path | None) -> pd.DataFrame:
     return stratified_split(df, "label", seed=42)[2]
 
 
-def scores(y_true, y_pred) -> dict[str, float]:  # noqa: ANN001
+def scores(y_true, y_pred) -> dict[str, float]:
     return {"accuracy": float(accuracy_score(y_true, y_pred)), "macro_f1": float(f1_score(y_true, y_pred, average="macro"))}
 
 
-def version_with_method(registry, name: str, method: str) -> str | None:  # noqa: ANN001
+def version_with_method(registry, name: str, method: str) -> str | None:
     cards = [c for c in registry.list(name) if c.method == method]
     return cards[-1].version if cards else None
 
 
-def bench_sentiment(args: argparse.Namespace, registry, test: pd.DataFrame) -> tuple[dict, object]:  # noqa: ANN001
+def bench_sentiment(args: argparse.Namespace, registry, test: pd.DataFrame) -> tuple[dict, object]:
     from shared.api import load_model
 
     name = ModelSettings().sentiment_model
@@ -95,7 +94,7 @@ def bench_sentiment(args: argparse.Namespace, registry, test: pd.DataFrame) -> t
     return out, head_model
 
 
-def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str, cfg):  # noqa: ANN001, ANN202
+def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str, cfg):
     from shared.api import finetune
     from shared.datasets import load_financial_phrasebank
 
@@ -103,7 +102,7 @@ def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str
                     method=method, config=cfg, registry=registry, promote=False)
 
 
-def bench_topic(registry) -> dict:  # noqa: ANN001
+def bench_topic(registry) -> dict:
     from shared.api import load_model
 
     name = ModelSettings().topic_model
@@ -121,7 +120,7 @@ def bench_topic(registry) -> dict:  # noqa: ANN001
             "predict_s": time.perf_counter() - t0}
 
 
-def bench_throughput(head_model, headlines: list[str]) -> dict:  # noqa: ANN001
+def bench_throughput(head_model, headlines: list[str]) -> dict:
     import torch
 
     from finance_monitor.entities import EntityMatcher, WatchEntry

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 
 from finance_monitor.errors import AlertStateError, NotFoundError
 from finance_monitor.rules import Evaluation, Rule
-from finance_monitor.store import AlertItemRow, AlertRow, ItemRow, NotificationRow, SinkRow, Store, insert_ignore
+from finance_monitor.store import (
+    AlertItemRow,
+    AlertRow,
+    ItemRow,
+    NotificationRow,
+    SinkRow,
+    Store,
+    insert_ignore,
+)
 
 MAX_LINKED_ITEMS = 50
 

@@ -9,7 +9,6 @@ import json
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -28,13 +27,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _settings(db: str | None):  # noqa: ANN202 - heavy type import kept lazy
+def _settings(db: str | None):
     from finance_monitor.settings import MonitorSettings
 
     return MonitorSettings(db_url=db) if db else MonitorSettings()
 
 
-def _store(db: str | None):  # noqa: ANN202
+def _store(db: str | None):
     from finance_monitor.store import Store
 
     return Store(_settings(db).db_url)
@@ -51,7 +50,7 @@ def _date(value: str) -> datetime:
 
 
 @app.command()
-def run(db: Optional[str] = DB) -> None:
+def run(db: str | None = DB) -> None:
     """Run the scheduler daemon (fetch, score, aggregate, evaluate) until interrupted."""
     from finance_monitor.scheduler import MonitorDaemon
 
@@ -66,7 +65,7 @@ def backfill(source: str = typer.Option(..., "--source", help="Source name."),
              start: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD, UTC)."),
              end: str = typer.Option(..., "--to", help="Last day (YYYY-MM-DD, UTC)."),
              step_hours: int = typer.Option(24, "--step-hours", help="Replay clock step."),
-             db: Optional[str] = DB) -> None:
+             db: str | None = DB) -> None:
     """Replay a source between two dates through the whole pipeline; alerts fire as they would have."""
     from datetime import timedelta
 
@@ -80,7 +79,7 @@ def backfill(source: str = typer.Option(..., "--source", help="Source name."),
 
 
 @app.command()
-def status(db: Optional[str] = DB) -> None:
+def status(db: str | None = DB) -> None:
     """Counts, source health, open alerts and the scheduler lock."""
     from finance_monitor import queries
     from finance_monitor.locking import StoreLock
@@ -101,7 +100,7 @@ def status(db: Optional[str] = DB) -> None:
 @app.command()
 def prepare(method: str = typer.Option("head", help="Fine-tuning method for both models: head, lora, full, topk."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
-            data_dir: Optional[Path] = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
+            data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
     """Fine-tune the sentiment (Financial PhraseBank) and topic (Reuters R8) models through the core."""
     from finance_monitor.models import ensure_models
 
@@ -110,7 +109,7 @@ def prepare(method: str = typer.Option("head", help="Fine-tuning method for both
 
 
 @app.command()
-def rescore(db: Optional[str] = DB) -> None:
+def rescore(db: str | None = DB) -> None:
     """Score every item with the current model versions (after a promotion) and rebuild trends."""
     from finance_monitor import queries
     from finance_monitor.monitor import Monitor
@@ -125,9 +124,9 @@ def rescore(db: Optional[str] = DB) -> None:
 
 
 @app.command()
-def watch(name: str, ticker: Optional[str] = typer.Option(None, help="Ticker, e.g. AAPL."),
+def watch(name: str, ticker: str | None = typer.Option(None, help="Ticker, e.g. AAPL."),
           alias: list[str] = typer.Option([], "--alias", help="Other names to match (repeatable)."),
-          db: Optional[str] = DB) -> None:
+          db: str | None = DB) -> None:
     """Add or update a watch-list company (matched in titles and bodies)."""
     from finance_monitor.scoring import set_watch
 
@@ -137,7 +136,7 @@ def watch(name: str, ticker: Optional[str] = typer.Option(None, help="Ticker, e.
 
 @app.command()
 def topic(name: str, example: list[str] = typer.Option(..., "--example", help="An example sentence (repeatable)."),
-          db: Optional[str] = DB) -> None:
+          db: str | None = DB) -> None:
     """Define a topic by example sentences (scored by embedding similarity, no training)."""
     from finance_monitor.scoring import set_custom_topic
 
@@ -147,10 +146,10 @@ def topic(name: str, example: list[str] = typer.Option(..., "--example", help="A
 
 @app.command()
 def sink(name: str, kind: str = typer.Argument(..., help="log, webhook or email"),
-         url: Optional[str] = typer.Option(None, help="webhook: URL to POST to."),
+         url: str | None = typer.Option(None, help="webhook: URL to POST to."),
          host: str = typer.Option("localhost", help="email: SMTP host."), port: int = typer.Option(25),
-         sender: Optional[str] = typer.Option(None, "--from"), to: list[str] = typer.Option([], "--to"),
-         db: Optional[str] = DB) -> None:
+         sender: str | None = typer.Option(None, "--from"), to: list[str] = typer.Option([], "--to"),
+         db: str | None = DB) -> None:
     """Add a notification sink."""
     from finance_monitor.sinks import add_sink
 
@@ -164,7 +163,7 @@ def sources_add(name: str, kind: str = typer.Argument(..., help="rss, folder or 
                 location: str = typer.Argument(..., help="Feed URL, folder path, or archive (builtin:guardian)."),
                 interval: int = typer.Option(300, help="Seconds between fetches."),
                 speed: float = typer.Option(0.0, help="replay: archive seconds per wall second (0 = follow the clock)."),
-                db: Optional[str] = DB) -> None:
+                db: str | None = DB) -> None:
     from finance_monitor.ingest import add_source
 
     add_source(_store(db), name, kind, location, interval_s=interval,
@@ -173,7 +172,7 @@ def sources_add(name: str, kind: str = typer.Argument(..., help="rss, folder or 
 
 
 @sources_app.command("list")
-def sources_list(db: Optional[str] = DB) -> None:
+def sources_list(db: str | None = DB) -> None:
     from finance_monitor import queries
 
     df = queries.sources(_store(db))
@@ -182,7 +181,7 @@ def sources_list(db: Optional[str] = DB) -> None:
 
 
 @sources_app.command("pause")
-def sources_pause(name: str, db: Optional[str] = DB) -> None:
+def sources_pause(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import set_paused
 
     set_paused(_store(db), name, True)
@@ -190,7 +189,7 @@ def sources_pause(name: str, db: Optional[str] = DB) -> None:
 
 
 @sources_app.command("resume")
-def sources_resume(name: str, db: Optional[str] = DB) -> None:
+def sources_resume(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import set_paused
 
     set_paused(_store(db), name, False)
@@ -198,7 +197,7 @@ def sources_resume(name: str, db: Optional[str] = DB) -> None:
 
 
 @sources_app.command("remove")
-def sources_remove(name: str, db: Optional[str] = DB) -> None:
+def sources_remove(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import remove_source
 
     remove_source(_store(db), name)
@@ -206,7 +205,7 @@ def sources_remove(name: str, db: Optional[str] = DB) -> None:
 
 
 @sources_app.command("fetch")
-def sources_fetch(name: str, db: Optional[str] = DB) -> None:
+def sources_fetch(name: str, db: str | None = DB) -> None:
     """Fetch one source now, whatever its schedule."""
     from finance_monitor.ingest import fetch_source
 
@@ -215,7 +214,7 @@ def sources_fetch(name: str, db: Optional[str] = DB) -> None:
 
 
 @rules_app.command("list")
-def rules_list(db: Optional[str] = DB) -> None:
+def rules_list(db: str | None = DB) -> None:
     from finance_monitor.rule_store import list_rules
 
     for rule, enabled in list_rules(_store(db)):
@@ -224,7 +223,7 @@ def rules_list(db: Optional[str] = DB) -> None:
 
 
 @rules_app.command("load")
-def rules_load(path: Path, db: Optional[str] = DB) -> None:
+def rules_load(path: Path, db: str | None = DB) -> None:
     """Load rules from YAML (a list, or `rules:`); same-named rules are replaced. All-or-nothing."""
     from finance_monitor.rule_store import save_rules
     from finance_monitor.rules import rules_from_yaml
@@ -235,7 +234,7 @@ def rules_load(path: Path, db: Optional[str] = DB) -> None:
 
 
 @rules_app.command("export")
-def rules_export(db: Optional[str] = DB) -> None:
+def rules_export(db: str | None = DB) -> None:
     import yaml
 
     from finance_monitor.rule_store import list_rules
@@ -244,7 +243,7 @@ def rules_export(db: Optional[str] = DB) -> None:
 
 
 @rules_app.command("enable")
-def rules_enable(name: str, db: Optional[str] = DB) -> None:
+def rules_enable(name: str, db: str | None = DB) -> None:
     from finance_monitor.rule_store import set_enabled
 
     set_enabled(_store(db), name, True, _now())
@@ -252,7 +251,7 @@ def rules_enable(name: str, db: Optional[str] = DB) -> None:
 
 
 @rules_app.command("disable")
-def rules_disable(name: str, db: Optional[str] = DB) -> None:
+def rules_disable(name: str, db: str | None = DB) -> None:
     from finance_monitor.rule_store import set_enabled
 
     set_enabled(_store(db), name, False, _now())
@@ -260,7 +259,7 @@ def rules_disable(name: str, db: Optional[str] = DB) -> None:
 
 
 @alerts_app.command("list")
-def alerts_list(all_: bool = typer.Option(False, "--all", help="Include resolved alerts."), db: Optional[str] = DB) -> None:
+def alerts_list(all_: bool = typer.Option(False, "--all", help="Include resolved alerts."), db: str | None = DB) -> None:
     from finance_monitor import queries
 
     statuses = ("open", "acknowledged", "resolved") if all_ else ("open", "acknowledged")
@@ -272,7 +271,7 @@ def alerts_list(all_: bool = typer.Option(False, "--all", help="Include resolved
 
 
 @alerts_app.command("ack")
-def alerts_ack(alert_id: int, by: str = typer.Option("cli", help="Who acknowledges."), db: Optional[str] = DB) -> None:
+def alerts_ack(alert_id: int, by: str = typer.Option("cli", help="Who acknowledges."), db: str | None = DB) -> None:
     from finance_monitor.alerts import acknowledge
 
     acknowledge(_store(db), alert_id, by, _now())
@@ -280,7 +279,7 @@ def alerts_ack(alert_id: int, by: str = typer.Option("cli", help="Who acknowledg
 
 
 @alerts_app.command("resolve")
-def alerts_resolve(alert_id: int, by: str = typer.Option("cli", help="Who resolves."), db: Optional[str] = DB) -> None:
+def alerts_resolve(alert_id: int, by: str = typer.Option("cli", help="Who resolves."), db: str | None = DB) -> None:
     from finance_monitor.alerts import resolve
 
     resolve(_store(db), alert_id, by, _now())

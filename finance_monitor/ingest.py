@@ -28,7 +28,7 @@ from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore
 
 log = logging.getLogger(__name__)
 
-TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.I)
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
 
 
 def canonical_url(url: str | None) -> str | None:

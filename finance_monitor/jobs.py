@@ -20,7 +20,7 @@ _on_lost = None  # set by the scheduler: called once the lock is lost
 _guard = threading.Lock()  # the pipeline steps share caches; run them one at a time
 
 
-def bind(monitor: Monitor | None, heartbeat=None, on_lost=None) -> None:  # noqa: ANN001 - plain callables
+def bind(monitor: Monitor | None, heartbeat=None, on_lost=None) -> None:
     global _monitor, _lock_heartbeat, _on_lost
     _monitor, _lock_heartbeat, _on_lost = monitor, heartbeat, on_lost
 

@@ -4,4 +4,4 @@ from finance_monitor.sources.base import FetchResult, RawItem
 
 KINDS = ("rss", "folder", "replay")
 
-__all__ = ["FetchResult", "RawItem", "KINDS"]
+__all__ = ["KINDS", "FetchResult", "RawItem"]

@@ -42,4 +42,4 @@ def load_guardian_headlines() -> pd.DataFrame:
     return out
 
 
-__all__ = ["load_guardian_headlines", "LICENSE", "CITATION"]
+__all__ = ["CITATION", "LICENSE", "load_guardian_headlines"]

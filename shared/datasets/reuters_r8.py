@@ -53,4 +53,4 @@ def load_reuters_r8() -> tuple[pd.DataFrame, pd.DataFrame]:
     return train, test
 
 
-__all__ = ["load_reuters_r8", "LABELS", "LICENSE", "CITATION"]
+__all__ = ["CITATION", "LABELS", "LICENSE", "load_reuters_r8"]

@@ -56,7 +56,7 @@ class Server:
     routes: dict[str, Route]
     requests: list[dict]
 
-    def route(self, path: str, **kwargs) -> str:  # noqa: ANN003
+    def route(self, path: str, **kwargs) -> str:
         self.routes[path] = Route(**kwargs)
         return self.url + path
 
@@ -93,13 +93,13 @@ def _start_server() -> tuple[ThreadingHTTPServer, Server]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._serve("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._serve("POST")
 
-        def log_message(self, *args) -> None:  # noqa: ANN002 - keep test output clean
+        def log_message(self, *args) -> None:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -17,7 +17,6 @@ from sqlalchemy import event
 def main(db_url: str, archive: str, hook: str, start: str, end: str, kill_at: int) -> None:
     from finance_monitor import ingest, rule_store, sinks
     from finance_monitor.monitor import Monitor
-    from finance_monitor.rules import Rule
     from finance_monitor.sources.base import to_utc
     from finance_monitor.store import Store
     from shared.datasets import load_financial_phrasebank
@@ -27,11 +26,11 @@ def main(db_url: str, archive: str, hook: str, start: str, end: str, kill_at: in
     t0 = to_utc(start)
     if not sinks.configured_sinks(store):
         sinks.add_sink(store, "hook", "webhook", {"url": hook, "timeout_s": 5})
-        rule_store.save_rule(store, RULE, t0)
+        rule_store.save_rule(store, _rule(), t0)
         ingest.add_source(store, "archive", "replay", archive, now=t0)
     inserts = 0
 
-    def maybe_die(conn, cursor, statement, *args) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+    def maybe_die(conn, cursor, statement, *args) -> None:
         nonlocal inserts
         if statement.startswith("INSERT") and "fm_items" in statement:
             inserts += 1
@@ -45,9 +44,6 @@ def main(db_url: str, archive: str, hook: str, start: str, end: str, kill_at: in
     print("finished")
 
 
-RULE = None
-
-
 def _rule():  # noqa: ANN202
     from finance_monitor.rules import Rule
 
@@ -56,5 +52,4 @@ def _rule():  # noqa: ANN202
 
 
 if __name__ == "__main__":
-    RULE = _rule()
     main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))

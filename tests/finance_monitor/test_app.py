@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from finance_monitor import alerts, ingest, rule_store
 from finance_monitor.demo import STREAMLIT_APP
 from finance_monitor.monitor import Monitor
-from finance_monitor.rules import Evaluation, Rule
+from finance_monitor.rules import Evaluation
 from finance_monitor.scoring import set_watch
 from finance_monitor.sources.base import RawItem
 from finance_monitor.store import AlertRow

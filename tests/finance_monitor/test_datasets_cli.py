@@ -36,7 +36,7 @@ def cli(tmp_path):
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    def invoke(*args: str):  # noqa: ANN202
+    def invoke(*args: str):
         return runner.invoke(app, [*args, "--db", db])
 
     return invoke

@@ -35,7 +35,7 @@ def run_worker(db: str, archive: Path, hook: str, kill_at: int) -> subprocess.Co
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run([sys.executable, "-m", "tests.finance_monitor.replay_worker", db, str(archive), hook,
                            "2020-01-01", f"2020-01-{DAYS + 1:02d}", str(kill_at)],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_kill_mid_ingestion_then_restart_loses_nothing_and_sends_nothing_twice(fpb, tmp_path, http_server):

@@ -32,7 +32,7 @@ def smtp_server():
     received: list[email.message.Message] = []
 
     class Collect(Message):
-        def handle_message(self, message) -> None:  # noqa: ANN001 - aiosmtpd's signature
+        def handle_message(self, message) -> None:
             received.append(message)
 
     controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())

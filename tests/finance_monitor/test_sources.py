@@ -196,7 +196,7 @@ def test_replay_plays_the_archive_up_to_the_clock(store, tmp_path):
     ingest.add_source(store, "replay", "replay", str(archive), now=T0)
     from datetime import datetime, timezone
 
-    day = lambda d: datetime(2020, 1, d, tzinfo=timezone.utc)  # noqa: E731
+    day = lambda d: datetime(2020, 1, d, tzinfo=timezone.utc)
     assert ingest.fetch_source(store, "replay", day(1), FAST).added == 2
     assert ingest.fetch_source(store, "replay", day(1), FAST).added == 0
     assert ingest.fetch_source(store, "replay", day(4), FAST).added == 1
