@@ -107,11 +107,11 @@ class Cooccurrence:
     def scores(self, positions: np.ndarray, weights: np.ndarray, n_items: int) -> np.ndarray:
         """Sum of neighbour similarities from the history items, divided by the history size."""
         out = np.zeros(n_items, np.float32)
-        known = positions[positions < self.sim.shape[0]]
-        if len(known):
-            w = np.asarray(weights, np.float32)[positions < self.sim.shape[0]]
-            row = np.asarray(self.sim[known].multiply(w[:, None]).sum(axis=0)).ravel()
-            out[: len(row)] = row / max(len(known), 1)
+        keep = positions < self.sim.shape[0]
+        if keep.any():
+            # one sparse vector × matrix product: far cheaper than slicing rows and summing them
+            row = (history_vector(positions[keep], np.asarray(weights)[keep], self.sim.shape[0]) @ self.sim)
+            out[: self.sim.shape[0]] = row.toarray().ravel() / int(keep.sum())
         return out
 
     def best_reason(self, positions: np.ndarray, item: int) -> tuple[int, float] | None:
@@ -144,19 +144,25 @@ class ALS:
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
         # items without any interaction keep their random init in implicit: zero them so they stay cold
         self.item_factors[np.asarray(matrix.sum(axis=0)).ravel() == 0] = 0.0
-        self.model.item_factors = self.item_factors
+        self.yty = (self.item_factors.T @ self.item_factors).astype(np.float64)
+        del self.model  # everything serving needs is in item_factors / yty
         return self
 
     def user_factors(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        n = self.item_factors.shape[0]
+        """implicit's least-squares user step, solved here in numpy for one user.
+
+        A = YᵀY + λI + Σ_i (c_i − 1) y_i y_iᵀ, b = Σ_i c_i y_i with c_i = alpha · weight_i. Going through
+        implicit would need a threadpool_limits() call per request, and that alone costs ~30 ms.
+        """
+        n, f = self.item_factors.shape
         keep = positions < n
         if not keep.any():
-            return np.zeros(self.item_factors.shape[1], np.float32)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, "blas"):
-            return np.asarray(self.model.recalculate_user(0, history_vector(positions[keep], weights[keep], n)),
-                              dtype=np.float32)
+            return np.zeros(f, np.float32)
+        idx, inv = np.unique(positions[keep], return_inverse=True)
+        conf = self.params["alpha"] * np.bincount(inv, weights=np.asarray(weights)[keep]).astype(np.float64)
+        Y = self.item_factors[idx].astype(np.float64)
+        A = self.yty + self.params["regularization"] * np.eye(f) + (Y.T * (conf - 1.0)) @ Y
+        return np.linalg.solve(A, Y.T @ conf).astype(np.float32)
 
     def scores(self, positions: np.ndarray, weights: np.ndarray, n_items: int) -> np.ndarray:
         out = np.zeros(n_items, np.float32)

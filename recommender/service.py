@@ -84,6 +84,16 @@ class Recommender:
         self.meta = meta or {}
         self.user_vectors = user_vectors if user_vectors is not None else {}
         self._lock = threading.RLock()
+        self._blas: Any = None
+
+    def _one_blas_thread(self) -> Any:
+        """Per-request BLAS limit of one thread: one user's matrices are tiny, and on a busy 2-core box
+        a multi-threaded BLAS spinning on them tripled the latency. The library scan runs once."""
+        if self._blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
 
     # ---- who is asking -------------------------------------------------------------------------
     def users(self) -> list[str]:
@@ -169,7 +179,7 @@ class Recommender:
                   text: str | None = None, config: RecConfig = RecConfig(), explain_items: bool = True
                   ) -> pd.DataFrame:
         """Top-`config.n` items with per-signal scores (each scaled 0-1 over the candidates) and a reason."""
-        with self._lock:
+        with self._lock, self._one_blas_thread():
             ctx = self.context(user_id, history, text)
             cands = self.candidate_set(ctx, config.diversity.exclude_seen)
             if not len(cands.positions):
@@ -184,23 +194,26 @@ class Recommender:
                              config.diversity.mmr_lambda)]
             is_fresh = self.signals.popularity.count[cands.positions] == 0
             order = fresh_slots(order, is_fresh, raw["text"], config.n, config.diversity.fresh_share)
-            scaled = {k: minmax(v) for k, v in raw.items()}
-            rows = []
-            for rank, j in enumerate(order, 1):
-                item = int(cands.positions[j])
-                contrib = {k: float(scaled[k][j]) for k in scaled}
-                sig = "text" if is_fresh[j] else driving_signal(
-                    {k: v * (weights[k] or 0.25) for k, v in contrib.items() if k != "ranker"})
-                reason = explain(item, sig, ctx.positions, self.titles, self.item_vectors, self.signals,
+            scaled = {k: minmax(v)[order] for k, v in raw.items()}
+            items = cands.positions[order]
+            fresh = is_fresh[order]
+            signals_, reasons = [], []
+            for r, item in enumerate(items):
+                contrib = {k: float(v[r]) for k, v in scaled.items() if k != "ranker"}
+                sig = "text" if fresh[r] else driving_signal({k: v * (weights[k] or 0.25) for k, v in contrib.items()})
+                reason = explain(int(item), sig, ctx.positions, self.titles, self.item_vectors, self.signals,
                                  text) if explain_items else ""
-                if is_fresh[j] and explain_items:
+                if fresh[r] and explain_items:
                     reason = f"New, no views yet — {reason[0].lower()}{reason[1:]}"
-                rows.append({"rank": rank, "item_id": self.items["item_id"].iat[item], "title": self.titles[item],
-                             "score": float(final[j]), "ranker": contrib.get("ranker", np.nan),
-                             "text": contrib["text"], "collaborative": contrib["collaborative"],
-                             "popularity": contrib["popularity"], "recency": contrib["recency"],
-                             "signal": sig, "reason": reason})
-            return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+                signals_.append(sig)
+                reasons.append(reason)
+            # built column-wise: a frame from a list of row dicts costs several ms per request
+            return pd.DataFrame({
+                "rank": np.arange(1, len(items) + 1), "item_id": self.items["item_id"].to_numpy()[items],
+                "title": [self.titles[i] for i in items], "score": final[order],
+                "ranker": scaled.get("ranker", np.full(len(items), np.nan)), "text": scaled["text"],
+                "collaborative": scaled["collaborative"], "popularity": scaled["popularity"],
+                "recency": scaled["recency"], "signal": signals_, "reason": reasons}, columns=RESULT_COLUMNS)
 
     # ---- new items -----------------------------------------------------------------------------
     def add_item(self, item_id: str, title: str, description: str = "", tags: Sequence[str] = ()) -> int:

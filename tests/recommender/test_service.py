@@ -46,9 +46,16 @@ def test_free_text_and_new_user_cold_start(recommender):
 
 
 def test_diversity_rerank_spreads_the_list(recommender):
-    focused = recommender.recommend(SPACE_FAN, config=RecConfig(n=6))
-    diverse = recommender.recommend(SPACE_FAN, config=RecConfig(n=6, diversity=DiversityConfig(mmr_lambda=0.2)))
-    assert len({theme(i) for i in diverse["item_id"]}) > len({theme(i) for i in focused["item_id"]})
+    def spread(recs):
+        vecs = recommender.item_vectors[[recommender.item_pos[i] for i in recs["item_id"]]]
+        sims = vecs @ vecs.T
+        return sims[np.triu_indices(len(vecs), 1)].mean(), len({theme(i) for i in recs["item_id"]})
+
+    focused = recommender.recommend(SPACE_FAN, config=RecConfig(n=6, blend=TEXT_ONLY.blend))
+    diverse = recommender.recommend(SPACE_FAN, config=RecConfig(
+        n=6, blend=TEXT_ONLY.blend, diversity=DiversityConfig(mmr_lambda=0.2)))
+    (sim_f, themes_f), (sim_d, themes_d) = spread(focused), spread(diverse)
+    assert sim_d < sim_f and themes_d > themes_f
 
 
 def test_bad_requests_raise_one_clear_error(recommender):
