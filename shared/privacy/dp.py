@@ -4,9 +4,9 @@ planned epochs, and Poisson sampling, all through opacus.
 What is supported: methods "head", "lora" and "topk" as they are; "full" with the encoder's position and
 token-type embedding tables and BERT's (unused) pooler frozen: opacus cannot compute per-sample
 gradients for the tables (HF models add one shared `(1, seq)` position row to every example) and
-fails on a trainable parameter that receives no gradient. Every trainable parameter must be used in
-the loss. Models with BatchNorm, or other layers opacus cannot
-give per-sample gradients, are refused by `check_supported` before training.
+fails on a trainable parameter that receives no gradient (so every trainable parameter must be used
+in the loss). Models with BatchNorm, or other layers opacus cannot give per-sample gradients, are
+refused by `check_supported` before training.
 
 opacus is imported inside the functions: importing it calls `logging.basicConfig`.
 """
