@@ -53,6 +53,7 @@ class Trainer:
         self.model, self.task, self.config, self.lr = model, task, config, lr
         self.device, self.checkpoint_dir, self.privacy = device, checkpoint_dir, privacy
         self.on_epoch = on_epoch
+        self._private: Any = None
 
     # -- batches -------------------------------------------------------------------------------
     def _loader(self, epoch: int) -> Iterable[dict[str, torch.Tensor]]:
@@ -84,6 +85,7 @@ class Trainer:
                                collate_fn=self.task.collate)
             private = make_private(model, optimizer, plain, self.privacy, cfg.epochs)
             model, optimizer = private.model, private.optimizer
+        self._private = private
         scheduler = build_scheduler(optimizer, total, cfg.optim.warmup_ratio)
         train_model = distributed.wrap(model, self.device) if private is None else model
         if cfg.compile and self.device.type == "cuda":
@@ -120,10 +122,13 @@ class Trainer:
             if stopped:
                 break
         stopper.restore(model)
+        spent = private.spent_epsilon() if private is not None else None
+        if private is not None:
+            private.detach()  # opacus' per-sample hooks are for training only
         return FitResult(best_metric=stopper.best, best_epoch=stopper.best_epoch + 1, epochs_run=epoch + 1,
                          stopped_early=stopped, history=history,
                          samples_per_second=seen / seconds if seconds else 0.0,
-                         spent_epsilon=private.spent_epsilon() if private is not None else None)
+                         spent_epsilon=spent)
 
     def _run_epoch(self, model: nn.Module, loader: Iterable[dict[str, torch.Tensor]],
                    optimizer: torch.optim.Optimizer, scheduler: Any, epoch: int) -> tuple[int, float, float]:
@@ -139,7 +144,11 @@ class Trainer:
         started = time.perf_counter()
         for batch in bar:
             if not batch or next(iter(batch.values())).shape[0] == 0:
-                continue  # Poisson sampling under DP can yield empty batches
+                # Poisson sampling under DP can draw nobody: the round still counts, as a noise-only step.
+                if self._private is not None:
+                    self._private.step_on_empty_batch()
+                    scheduler.step()
+                continue
             batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
             with autocast(self.device):
                 loss = self.task.loss(model, batch)
