@@ -24,7 +24,7 @@ from recommender.errors import RecConfigError, RecDataError
 from recommender.ranker import Ranker
 from recommender.service import Recommender
 from recommender.split import TemporalSplit, temporal_split
-from recommender.text_model import TextInterestModel, build_pairs, finetune, load_base_model
+from recommender.text_model import TextInterestModel, build_pairs, finetune, finetune_with_core, load_base_model
 
 Progress = Callable[[str], None]
 
@@ -39,6 +39,9 @@ class TrainSettings:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     als_factors: int = 64
     base_model: str = "minilm"
+    register_as: str | None = field(default=None, metadata={
+        "help": "fine-tune through the core's embedding task and register the text model under this name; "
+                "None = a local loop, nothing registered"})
 
     def __post_init__(self) -> None:
         if not isinstance(self.ranker_windows, int) or self.ranker_windows < 1:
@@ -129,14 +132,22 @@ def train(data: Dataset, settings: TrainSettings = TrainSettings(), progress: Pr
                                "ranker_windows": windows, "n_items": len(items),
                                "n_interactions": len(inter), "report": data.report.summary()}
 
-    encoder = encoder or TextInterestModel(load_base_model(settings.base_model))
+    if encoder is None and not (settings.register_as and settings.text.max_pairs > 0):
+        encoder = TextInterestModel(load_base_model(settings.base_model))
     if settings.text.max_pairs > 0:
         # pairs only from before the first ranker window: the text score the ranker learns to trust
         # must not have been trained on the very items it is labelled with
         pairs = build_pairs(inter[inter["timestamp"] < windows[0][0]], texts, settings.text)
         progress(f"fine-tuning the text model on {len(pairs)} (history, next item) pairs ...")
-        meta["text_finetune"] = finetune(encoder.model, pairs, settings.text)
-        progress(f"  loss {meta['text_finetune']['loss_first']:.3f} -> {meta['text_finetune']['loss_last']:.3f}")
+        if settings.register_as:
+            model, meta["text_finetune"] = finetune_with_core(pairs, settings.text, settings.register_as,
+                                                              settings.base_model)
+            encoder = TextInterestModel(model)
+            progress(f"  {meta['text_finetune']['via']}: test {meta['text_finetune']['test_after']}")
+        else:
+            meta["text_finetune"] = {"via": "local MNRL loop", **finetune(encoder.model, pairs, settings.text)}
+            progress(f"  loss {meta['text_finetune']['loss_first']:.3f} -> "
+                     f"{meta['text_finetune']['loss_last']:.3f}")
     progress(f"embedding {len(items)} items ...")
     vectors = encoder.encode(items["text"].tolist())
     index = ItemIndex(vectors.shape[1], "hnsw" if len(items) > 5000 else "flat")

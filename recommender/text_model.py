@@ -1,10 +1,11 @@
 """The text interest model: one MiniLM encoder used as both towers (history text → user, item text → item).
 
 Fine-tuned contrastively on (history as text, next item text) pairs from the training period with
-sentence-transformers' MultipleNegativesRankingLoss (in-batch negatives). The core's embedding task
-(`shared.api.finetune(task="embedding")`) did not exist when this was written, so the loop lives here;
-it is a plain loop over the loss module because the `datasets` package (needed by ST's trainer) is not
-part of our stack.
+in-batch negatives. Two ways:
+- `finetune_with_core`: the core's embedding task (`shared.api.finetune(task="embedding")`), which
+  registers the model version in the registry: what the demo and the bench use;
+- `finetune`: a short local loop over sentence-transformers' MultipleNegativesRankingLoss, for tests and
+  registry-less use (it also keeps a repeated item out of a batch, where it would be a false negative).
 """
 
 from __future__ import annotations
@@ -119,6 +120,25 @@ def finetune(model: SentenceTransformer, pairs: pd.DataFrame, config: TextTrainC
     k = max(1, len(losses) // 10)
     return {"steps": float(len(losses)), "loss_first": float(np.mean(losses[:k])),
             "loss_last": float(np.mean(losses[-k:]))}
+
+
+def finetune_with_core(pairs: pd.DataFrame, config: TextTrainConfig, name: str, base: str = "minilm",
+                       registry: object | None = None) -> tuple[SentenceTransformer, dict[str, object]]:
+    """Fine-tune through the core (registered as `name`); returns the encoder and the core's metrics."""
+    from shared.api import finetune as core_finetune
+    from shared.api import load_model
+    from shared.config import OptimConfig, TrainConfig
+
+    result = core_finetune(
+        pairs[["query", "positive"]], task="embedding", name=name, query_col="query", positive_col="positive",
+        model=base, method="full", registry=registry,
+        config=TrainConfig(epochs=config.epochs, seed=config.seed, max_length=config.max_seq_length,
+                           progress=False, optim=OptimConfig(lr=config.learning_rate, batch_size=config.batch_size)))
+    model = load_model(name, version=result.version, registry=registry).sentence_transformer
+    metrics = {"via": f"core embedding task, registry {name} {result.version}",
+               "test_after": {k: v for k, v in result.metrics.items() if k != "baseline"},
+               "test_before": result.metrics.get("baseline")}
+    return model, metrics
 
 
 class TextInterestModel:
