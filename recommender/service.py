@@ -14,11 +14,11 @@ import pickle
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +28,13 @@ from recommender.ann import ItemIndex, LayeredIndex
 from recommender.candidates import CandidateSet, Signals, UserContext, generate
 from recommender.config import CandidateConfig, RecConfig
 from recommender.data import item_text
-from recommender.errors import (EmptyHistoryError, ModelNotTrainedError, RecDataError, UnknownItemError,
-                                UnknownUserError)
+from recommender.errors import (
+    EmptyHistoryError,
+    ModelNotTrainedError,
+    RecDataError,
+    UnknownItemError,
+    UnknownUserError,
+)
 from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr

@@ -54,7 +54,7 @@ def themed_interactions(n_users: int = 32, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def themed_dataset():
-    from recommender.data import normalize_interactions, normalize_items, validate_interactions, Dataset
+    from recommender.data import Dataset, normalize_interactions, normalize_items, validate_interactions
 
     items = normalize_items(themed_items())
     clean, report = validate_interactions(normalize_interactions(themed_interactions()), items)

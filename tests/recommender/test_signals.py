@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from recommender.collaborative import ALS, Cooccurrence, Popularity, user_item_matrix
-from recommender.rerank import blend, filter_seen, minmax, mmr
 from recommender.config import BlendConfig
+from recommender.rerank import blend, filter_seen, minmax, mmr
 
 DAY = 86400
 INTER = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u4"],
@@ -24,7 +24,7 @@ def test_popularity_counts_overall_and_last_week():
 
 
 def test_cooccurrence_is_cosine_over_users():
-    m, users = user_item_matrix(INTER, POS, 5)
+    m, _users = user_item_matrix(INTER, POS, 5)
     co = Cooccurrence().fit(m)
     # a: {u1,u2,u3}, b: {u1,u2} → cos = 2 / sqrt(3*2)
     assert co.sim[0, 1] == pytest.approx(2 / np.sqrt(6), rel=1e-5)
