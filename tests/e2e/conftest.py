@@ -126,16 +126,11 @@ def page(browser, request):
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001 - pytest hook signature
+def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if rep.when == "call":
         item.rep_call = rep
-
-
-def wait_app_idle(page) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until Streamlit has finished the current script run (its status widget disappears)."""
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=90_000)
 
 
 @pytest.fixture(scope="session")
