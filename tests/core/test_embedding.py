@@ -110,7 +110,7 @@ def minilm():
     return load_sentence_transformer("minilm", device="cpu")
 
 
-def test_lora_steps_lower_the_loss_and_the_merged_save_reloads_identically(tmp_path, minilm, faq_pairs):
+def test_lora_steps_with_hard_negatives_lower_the_loss_and_the_merged_save_reloads_identically(tmp_path, minilm, faq_pairs):
     from shared.config import LoraSettings
     from shared.methods import apply_lora
     from shared.tasks.embedding.artifacts import save_embedder
@@ -121,10 +121,12 @@ def test_lora_steps_lower_the_loss_and_the_merged_save_reloads_identically(tmp_p
     st = copy.deepcopy(minilm)
     st.max_seq_length = 64
     rows = faq_pairs.iloc[:16]
-    train = encode_pairs(st.tokenizer, rows["query"].tolist(), rows["positive"].tolist(), None, 64)
+    hard = rows["positive"].iloc[::-1].tolist()  # another question's answer as each row's hard negative
+    train = encode_pairs(st.tokenizer, rows["query"].tolist(), rows["positive"].tolist(), hard, 64)
     task = EmbeddingTask(train, retrieval_pool(rows.iloc[:0], "query", "positive"), st.tokenizer.pad_token_id, 8)
     st[0].model = apply_lora(st[0].model, "bert", LoraSettings(r=8, alpha=16, dropout=0.0))
     batch = task.collate(train)
+    assert batch["negative_input_ids"].shape[0] == 16
 
     def loss_now() -> float:
         st.eval()

@@ -76,10 +76,12 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
         raise DataError(f"Only {len(train_df)} training pair(s): in-batch negatives need at least 2. Add pairs.")
 
     st = load_sentence_transformer(model, device=str(device))
-    st.max_seq_length = config.max_length  # the same truncation in training, evaluation and serving
+    # The same truncation in training, evaluation and serving; never beyond what the model was trained on.
+    max_length = min(config.max_length, st.max_seq_length or config.max_length)
+    st.max_seq_length = max_length
     tokenizer = st.tokenizer
     train = encode_pairs(tokenizer, train_df[query_col].tolist(), train_df[positive_col].tolist(),
-                         train_df[negative_col].tolist() if negative_col else None, config.max_length)
+                         train_df[negative_col].tolist() if negative_col else None, max_length)
     dev_pool = retrieval_pool(dev_df, query_col, positive_col, negative_col)
     test_pool = retrieval_pool(test_df, query_col, positive_col, negative_col)
     log.info("data: %s; train/dev/test pairs = %d/%d/%d", rep.summary(), len(train), len(dev_pool), len(test_pool))
@@ -105,7 +107,8 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     metrics: dict[str, Any] = {**after, "baseline": baseline} if after else {}
     card = ModelCard(
         name=name, task="embedding", base_model=model, method=method,
-        hyperparameters={**config.to_dict(), "lr": lr, "loss": "in-batch negatives (MNRL), cosine",
+        hyperparameters={**config.to_dict(), "lr": lr, "max_seq_length": max_length,
+                         "loss": "in-batch negatives (MNRL), cosine",
                          "scale": scale, "trainable_params": n_train, "total_params": n_all},
         data={"fingerprint": fingerprint(train_df, text_cols), "query_col": query_col,
               "positive_col": positive_col, "negative_col": negative_col, "cleaning": rep.__dict__,
