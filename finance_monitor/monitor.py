@@ -49,6 +49,7 @@ class Monitor:
         self.store = store or Store(self.settings.db_url)
         self._scorers = scorers
         self._loaded: list[scoring.Scorer] | None = scorers if isinstance(scorers, list) else None
+        self._loaded_fp = ""
         self.sinks_override = sinks_override
         self.http_client = http_client
         self._members_cache: tuple[datetime, pd.DataFrame, int] | None = None
@@ -59,11 +60,27 @@ class Monitor:
         return ingest.fetch_due(self.store, now, self.settings.fetch, self.http_client)
 
     def scorers(self) -> list[scoring.Scorer]:
+        """The scorers, reloaded when a model was promoted or a user topic edited since the last load."""
+        if self._loaded is not None and not isinstance(self._scorers, list) and self._fingerprint() != self._loaded_fp:
+            self._loaded = None
         if self._loaded is None:
             loader = self._scorers if callable(self._scorers) else \
                 (lambda st: scoring.load_scorers(st, self.settings.models))
+            self._loaded_fp = self._fingerprint()
             self._loaded = loader(self.store)
         return self._loaded
+
+    def _fingerprint(self) -> str:
+        topics = scoring.custom_topics(self.store)
+        try:
+            from shared.registry import Registry
+
+            reg = Registry()
+            versions = [reg.current_version(n) for n in (self.settings.models.sentiment_model,
+                                                         self.settings.models.topic_model) if n in reg.names()]
+        except Exception:  # noqa: BLE001 - no registry yet: loading will say so clearly
+            versions = []
+        return repr((sorted(topics.items()), versions))
 
     def reload_scorers(self) -> None:
         """After a model promotion or a user-topic edit: the next score() uses the new versions."""

@@ -95,3 +95,20 @@ def test_classifier_fine_tuned_through_the_core_scores_items(store, fpb):
         row = s.scalar(select(ScoreRow))
         assert row.model_version == res.version and row.label in scorer.labels
         assert np.isclose(sum(row.probs.values()), 1.0, atol=1e-4)
+
+
+def test_monitor_reloads_scorers_after_a_user_topic_edit(store):
+    from finance_monitor.monitor import Monitor
+
+    loads = []
+
+    def loader(st):  # noqa: ANN001, ANN202
+        loads.append(sorted(scoring.custom_topics(st)))
+        return [LexiconScorer()]
+
+    m = Monitor(store, scorers=loader)
+    m.scorers()
+    m.scorers()
+    scoring.set_custom_topic(store, "energy", ["Oil prices fall"])
+    m.scorers()
+    assert loads == [[], ["energy"]]
