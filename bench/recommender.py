@@ -1,8 +1,10 @@
 """Recommender bench on MovieLens-100k: baselines vs the blended ranker in one run, plus latency.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/recommender.py [--max-pairs 1024] [--pad-to 10000]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/recommender.py --from-artifact var/recommender/ml-100k
 
-Trains everything from scratch (temporal split 80/10/10; text model fine-tuned on pairs from before the
+Trains everything from scratch (or evaluates a recommender saved by `recommender.demo.prepare()`, which
+ran the same training) (temporal split 80/10/10; text model fine-tuned on pairs from before the
 first ranker window), evaluates on the test window, then pads the catalogue with synthetic items
 (real item vectors plus noise; no interactions) to time top-10 requests against 10k+ items.
 """
@@ -72,6 +74,8 @@ def main() -> None:
     ap.add_argument("--max-pairs", type=int, default=1024, help="text fine-tuning pairs (0 = base model)")
     ap.add_argument("--pad-to", type=int, default=10_000, help="catalogue size for the latency test")
     ap.add_argument("--latency-users", type=int, default=200)
+    ap.add_argument("--from-artifact", type=Path, default=None,
+                    help="evaluate a saved recommender (e.g. the demo's) instead of training one")
     ap.add_argument("--via-core", metavar="NAME", default=None,
                     help="fine-tune through the core's embedding task and register as NAME (default: local loop)")
     args = ap.parse_args()
@@ -83,11 +87,17 @@ def main() -> None:
     from recommender.text_model import TextInterestModel, load_base_model
 
     t0 = time.perf_counter()
-    data = movielens_dataset()
-    rec = train(data, TrainSettings(text=TextTrainConfig(max_pairs=args.max_pairs), register_as=args.via_core),
-                progress=lambda s: print(s, file=sys.stderr, flush=True))
+    data = None if args.from_artifact else movielens_dataset()
+    if args.from_artifact:
+        from recommender.service import Recommender
+
+        rec = Recommender.load(args.from_artifact)
+    else:
+        rec = train(data, TrainSettings(text=TextTrainConfig(max_pairs=args.max_pairs), register_as=args.via_core),
+                    progress=lambda s: print(s, file=sys.stderr, flush=True))
+    print("evaluating ...", file=sys.stderr, flush=True)
     results = evaluate_methods(rec)
-    if args.max_pairs > 0:  # the same text-only baseline with the base encoder shows what fine-tuning adds
+    if rec.meta.get("text_finetune"):  # the same text-only baseline with the base encoder shows what fine-tuning adds
         base = TextInterestModel(load_base_model())
         base_rec = type(rec)(rec.items, base.encode(rec.items["text"].tolist()), base, rec.signals,
                              history=rec.history, test=rec.test, history_len=rec.history_len)
@@ -97,6 +107,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     users = list(rng.choice(rec.users(), size=min(args.latency_users, len(rec.users())), replace=False))
     big = padded(rec, args.pad_to)
+    print("timing ...", file=sys.stderr, flush=True)
     lat = latency(big, users, ["space adventure with robots", "romantic comedy in Paris", "gritty crime drama",
                                "animated film for kids", "documentary about music"] * 4)
 
