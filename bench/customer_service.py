@@ -136,7 +136,8 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     t = time.perf_counter()
     for k, (tr, te) in enumerate(folds.split(questions)):
         model = load_sentence_transformer("minilm")
-        mnrl_finetune(model, [questions[i] for i in tr], [answers[i] for i in tr], epochs=args.ft_epochs)
+        mnrl_finetune(model, [questions[i] for i in tr], [answers[i] for i in tr], epochs=args.ft_epochs,
+                      max_length=args.ft_max_length)
         tuned = SentenceTransformerEncoder(model, name=f"minilm-ft-fold{k}")
         fold_index = build_index(tuned, answers)
         qs = [questions[i] for i in te]
@@ -145,7 +146,7 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         log(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - t:.0f} s)")
     out["dense_ft"] = rank_metrics(ft_dense, gold)
     out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
-    out["ft"] = {"folds": args.folds, "epochs": args.ft_epochs, "train_s": time.perf_counter() - t,
+    out["ft"] = {"folds": args.folds, "epochs": args.ft_epochs, "max_length": args.ft_max_length, "train_s": time.perf_counter() - t,
                  "via": "core embedding task" if core_embedding_available() else
                         "customer_service.tuning.mnrl_finetune (core embedding task not available)"}
     log(f"hybrid_ft: {out['hybrid_ft']}")
@@ -345,6 +346,7 @@ def main() -> None:
     parser.add_argument("--oos-method", default="head")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--ft-epochs", type=int, default=3)
+    parser.add_argument("--ft-max-length", type=int, default=256, help="Token limit while fine-tuning the encoder.")
     parser.add_argument("--target-precision", type=float, default=0.97)
     parser.add_argument("--target-rejection", type=float, default=0.9)
     parser.add_argument("--latency-n", type=int, default=200)

@@ -69,7 +69,10 @@ def parse_file(name: str, data: bytes, *, chunk_chars: int = 700, chunk_overlap:
         )
     kind = DOCUMENT_SUFFIXES[suffix]
     text = extract_text(name, data, kind)
-    chunks = chunk_text(text, chunk_chars, chunk_overlap)
+    if kind == "markdown":
+        chunks = chunk_sections(text, chunk_chars, chunk_overlap)
+    else:
+        chunks = chunk_text(text, chunk_chars, chunk_overlap)
     return ParsedDocument(name=name, kind=kind, content_hash=sha256(data), chunks=chunks, n_chars=len(text))
 
 
@@ -216,6 +219,23 @@ def _html_text(html: str) -> str:
     parser = _TextOnly()
     parser.feed(html)
     return "".join(parser.parts)
+
+
+_HEADING = re.compile(r"^#{1,6} ", re.MULTILINE)
+
+
+def chunk_sections(text: str, chunk_chars: int = 700, overlap: int = 120) -> list[ChunkData]:
+    """Markdown: chunk each heading's section on its own, so a passage never mixes two topics (a
+    mixed passage matches neither topic's questions well)."""
+    starts = sorted({0, *(m.start() for m in _HEADING.finditer(text))})
+    chunks: list[ChunkData] = []
+    for a, b in zip(starts, [*starts[1:], len(text)]):
+        section = text[a:b]
+        if not section.strip():
+            continue
+        for c in chunk_text(section.rstrip(), chunk_chars, overlap):
+            chunks.append(ChunkData(text=c.text, position=len(chunks), start=a + c.start, end=a + c.end))
+    return chunks
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\n+")

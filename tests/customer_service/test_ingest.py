@@ -115,3 +115,12 @@ def test_unchanged_bytes_give_the_same_hash():
     b = parse_file("a.md", b"# Title\n\nSome text.")
     c = parse_file("a.md", b"# Title\n\nOther text.")
     assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_markdown_sections_are_chunked_apart():
+    text = b"# Help\n\n## Fees\nThe Plus plan costs 3 GBP.\n\n## Hours\nWe answer from 7 to 23.\n"
+    doc = parse_file("help.md", text)
+    assert [c.text for c in doc.chunks] == ["# Help", "## Fees\nThe Plus plan costs 3 GBP.",
+                                            "## Hours\nWe answer from 7 to 23."]
+    raw = text.decode().strip()  # offsets refer to the extracted (whitespace-normalised) text
+    assert all(raw[c.start:c.end] == c.text for c in doc.chunks)
