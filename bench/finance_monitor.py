@@ -82,13 +82,15 @@ def bench_sentiment(args: argparse.Namespace, registry, test: pd.DataFrame) -> t
                 name not in registry.names() else _train_unpromoted(method, args, registry, name, cfg)
             version, train_s = res.version, time.perf_counter() - t0
         model = load_model(name, version=version, registry=registry)
-        t0 = time.perf_counter()
-        proba = model.predict_proba(test["text"].tolist())
-        pred = [model.labels[i] for i in proba.argmax(1)]
         card = registry.card(name, version)
-        out[label] = {**scores(test["label"], pred), "version": version,
-                      "train_s": train_s if train_s is not None else card.training.get("train_seconds"),
-                      "predict_s": time.perf_counter() - t0}
+        if args.recompute or card.data.get("sizes", {}).get("test") != len(test) or not card.metrics:
+            t0 = time.perf_counter()
+            proba = model.predict_proba(test["text"].tolist())
+            pred = [model.labels[i] for i in proba.argmax(1)]
+            metrics = {**scores(test["label"], pred), "source": "recomputed", "predict_s": time.perf_counter() - t0}
+        else:  # the core evaluated this very split (same cleaning, seed 42) when it trained the model
+            metrics = {**card.metrics, "source": "model card"}
+        out[label] = {**metrics, "version": version, "train_s": train_s}
         if method == "head":
             head_model = model
     return out, head_model
@@ -102,7 +104,7 @@ def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str
                     method=method, config=cfg, registry=registry, promote=False)
 
 
-def bench_topic(registry) -> dict:
+def bench_topic(registry, recompute: bool) -> dict:  # noqa: ANN001
     from shared.api import load_model
 
     name = ModelSettings().topic_model
@@ -112,12 +114,15 @@ def bench_topic(registry) -> dict:
         models.train_topic("head", registry, name)
         train_s = time.perf_counter() - t0
     _, _, test = models.r8_splits()
-    model = load_model(name, registry=registry)
-    t0 = time.perf_counter()
-    pred = [model.labels[i] for i in model.predict_proba(test["text"].tolist()).argmax(1)]
-    return {**scores(test["label"], pred), "version": registry.current_version(name),
-            "method": registry.current(name).method, "n_test": len(test), "train_s": train_s,
-            "predict_s": time.perf_counter() - t0}
+    card = registry.current(name)
+    if recompute or card.data.get("sizes", {}).get("test") != len(test) or not card.metrics:
+        model = load_model(name, registry=registry)
+        pred = [model.labels[i] for i in model.predict_proba(test["text"].tolist()).argmax(1)]
+        metrics = {**scores(test["label"], pred), "source": "recomputed"}
+    else:  # the core evaluated on exactly R8's published test split when it trained the model
+        metrics = {**card.metrics, "source": "model card"}
+    return {**metrics, "version": registry.current_version(name), "method": card.method, "n_test": len(test),
+            "train_s": train_s}
 
 
 def bench_throughput(head_model, headlines: list[str]) -> dict:
@@ -172,6 +177,8 @@ def main() -> None:
     parser.add_argument("--skip-strong", action="store_true", help="Only the demo (head) models.")
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--throughput-items", type=int, default=2000)
+    parser.add_argument("--recompute", action="store_true",
+                        help="Predict the test splits again instead of reading the core's evaluation from the model card.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -182,7 +189,7 @@ def main() -> None:
     results: dict = {}
     test = fpb_test_split(args.data_dir)
     results["sentiment"], head_model = bench_sentiment(args, registry, test)
-    results["topic_r8"] = bench_topic(registry)
+    results["topic_r8"] = bench_topic(registry, args.recompute)
     headlines = load_guardian_headlines()["headline"].tolist()
     reps = int(np.ceil(args.throughput_items / len(headlines)))
     results["throughput"] = bench_throughput(head_model, (headlines * reps)[: args.throughput_items])
@@ -195,17 +202,19 @@ def main() -> None:
 
 def print_report(r: dict, n_test: int) -> None:
     print(f"\n== Sentiment, Financial PhraseBank 50%-agree test split (n={n_test}); target accuracy >= 0.86")
-    print(f"{'model':32} {'accuracy':>9} {'macro-F1':>9} {'train s':>8} {'version':>8}")
+    print(f"{'model':32} {'accuracy':>9} {'macro-F1':>9} {'train s':>8} {'version':>12}  source")
     for name, m in r["sentiment"].items():
         train = "" if m.get("train_s") is None else f"{m['train_s']:.0f}"
-        print(f"{name:32} {m['accuracy']:9.3f} {m['macro_f1']:9.3f} {train:>8} {m['version']:>8}")
+        print(f"{name:32} {m['accuracy']:9.3f} {m['macro_f1']:9.3f} {train:>8} {m['version']:>12}  "
+              f"{m.get('source', 'computed here')}")
     base = r["sentiment"]["Loughran-McDonald lexicon"]["accuracy"]
     for name, m in r["sentiment"].items():
         if "lexicon" not in name:
             print(f"  {name}: {m['accuracy'] / base:.2f}x the lexicon's accuracy")
     t = r["topic_r8"]
     print(f"\n== Topic, Reuters R8 test split (n={t['n_test']}); target accuracy >= 0.95")
-    print(f"MiniLM {t['method']} {t['version']}: accuracy {t['accuracy']:.3f}, macro-F1 {t['macro_f1']:.3f}")
+    print(f"MiniLM {t['method']} {t['version']}: accuracy {t['accuracy']:.3f}, macro-F1 {t['macro_f1']:.3f} "
+          f"({t['source']})")
     tp = r["throughput"]
     print(f"\n== Scoring throughput, {tp['n_items']} Guardian headlines, batched, {tp['threads']} torch threads; "
           f"target >= 200 items/s")
