@@ -104,7 +104,7 @@ def _train_unpromoted(method: str, args: argparse.Namespace, registry, name: str
                     method=method, config=cfg, registry=registry, promote=False)
 
 
-def bench_topic(registry, recompute: bool) -> dict:  # noqa: ANN001
+def bench_topic(registry, recompute: bool) -> dict:
     from shared.api import load_model
 
     name = ModelSettings().topic_model
