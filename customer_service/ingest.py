@@ -92,7 +92,7 @@ def read_faq(name: str, data: bytes) -> pd.DataFrame:
             if isinstance(loaded, dict):  # {"questions": [...]} as some FAQ exports do
                 loaded = next((v for v in loaded.values() if isinstance(v, list)), [])
             frame = pd.DataFrame(loaded)
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, RecursionError, pd.errors.ParserError) as exc:  # mixed/deep JSON lines too
         raise FaqFormatError(f"Cannot read {name!r} as a FAQ table: {exc}. Expected {suffix} with "
                              f"question and answer columns.") from exc
     return normalise_faq(frame, name)

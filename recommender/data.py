@@ -80,7 +80,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             return pd.read_json(path, dtype=False)
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
-    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, RecursionError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
         raise RecDataError(f"Could not read {path.name} as {suffix.lstrip('.')}: {exc}. "
                            "Check that the file is well-formed.") from exc
     raise RecDataError(f"Unsupported file type {suffix!r} for {path.name}: use .csv, .tsv, .jsonl or .parquet.")

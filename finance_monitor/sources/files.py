@@ -39,8 +39,9 @@ def read_frame(path: Path) -> pd.DataFrame:
                 continue
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(f"{path.name} line {lineno}: not valid JSON ({exc.msg})") from exc
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise InputFileError(f"{path.name} line {lineno}: not valid JSON "
+                                     f"({getattr(exc, 'msg', 'nested too deeply')})") from exc
             if not isinstance(rec, dict):
                 raise InputFileError(f"{path.name} line {lineno}: expected a JSON object, got {type(rec).__name__}")
             records.append(rec)

@@ -62,7 +62,7 @@ def read_table(source: TableSource) -> pd.DataFrame:
             else:
                 df = pd.read_csv(io.StringIO(text), sep="\t" if kind == "tsv" else ",", dtype=str,
                                  keep_default_na=False)
-        except ValueError as exc:
+        except (ValueError, TypeError, RecursionError) as exc:  # pandas raises TypeError on mixed JSONL lines
             raise DataError(f"{path.name} is not valid {kind.upper()}: {exc}") from exc
     if df.empty:
         raise DataError(f"Data file {str(path)!r} has no rows.")

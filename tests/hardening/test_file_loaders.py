@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from shared.errors import VerticalsError
@@ -28,8 +28,15 @@ def write(folder: str, name: str, data: bytes) -> Path:
 
 # ---- core: labelled training data -------------------------------------------------------------------------
 
+MIXED_JSONL = b"{}\nnull"          # found by hypothesis: a record line then a non-record line (TypeError)
+DEEP_JSON = b"[" * 50_000          # nesting past Python's recursion limit (RecursionError)
+
+
 @FUZZ
 @given(suffixed(TABLE_SUFFIXES))
+@example((".jsonl", MIXED_JSONL))
+@example((".jsonl", b"[]\nnull"))
+@example((".jsonl", DEEP_JSON))
 def test_core_read_table_and_clean_rows(case) -> None:
     from shared.data.tables import clean_text_rows, read_table
 
@@ -52,6 +59,9 @@ def test_core_read_table_and_clean_rows(case) -> None:
 
 @FUZZ
 @given(suffixed([".csv", ".jsonl", ".json", ".md", ".txt", ".html", ".htm", ".pdf", ".docx", ""]))
+@example((".jsonl", MIXED_JSONL))
+@example((".jsonl", DEEP_JSON))
+@example((".json", DEEP_JSON))
 def test_bot_parse_file(case) -> None:
     from customer_service.ingest import parse_file
 
@@ -71,6 +81,9 @@ GOOD_INTERACTIONS = b"user_id,item_id,event,timestamp\nu1,i1,view,1700000000\nu1
 
 @FUZZ
 @given(suffixed([".csv", ".tsv", ".jsonl", ".json", ".parquet"]), st.booleans())
+@example((".jsonl", MIXED_JSONL), False)
+@example((".jsonl", MIXED_JSONL), True)
+@example((".json", DEEP_JSON), True)
 def test_recommender_load_dataset(case, fuzz_items: bool) -> None:
     from recommender.data import load_dataset
 
@@ -91,6 +104,8 @@ def test_recommender_load_dataset(case, fuzz_items: bool) -> None:
 
 @FUZZ
 @given(suffixed([".jsonl", ".csv"]))
+@example((".jsonl", MIXED_JSONL))
+@example((".jsonl", DEEP_JSON))
 def test_monitor_read_frame(case) -> None:
     from finance_monitor.sources.files import frame_to_items, read_frame
 
