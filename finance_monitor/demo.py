@@ -63,7 +63,8 @@ def configure(store: Store, now: datetime) -> None:
         sinks.add_sink(store, "log", "log")
 
 
-def replay(monitor: Monitor, start: datetime = START, end: datetime = END) -> float:
+def replay(monitor: Monitor, start: datetime = START, end: datetime = END,
+           progress_every: timedelta | None = None) -> float:
     """Replay the archive day by day; returns the seconds it took. Resumable after an interruption."""
     store = monitor.store
     with store.session() as s:
@@ -71,8 +72,13 @@ def replay(monitor: Monitor, start: datetime = START, end: datetime = END) -> fl
     if not exists:
         ingest.add_source(store, SOURCE, "replay", "builtin:guardian", interval_s=3600, now=start)
     started = time.perf_counter()
-    monitor.backfill(SOURCE, start + timedelta(days=1), end,
-                     progress=lambda now, rep: log.info("replayed to %s", now.date()))
+
+    def progress(now: datetime, _report: object) -> None:
+        log.info("replayed to %s", now.date())
+        if progress_every and (now - start) % progress_every < timedelta(days=1):
+            print(f"  replayed to {now.date()} after {time.perf_counter() - started:.0f} s", flush=True)
+
+    monitor.backfill(SOURCE, start + timedelta(days=1), end, progress=progress)
     ingest.set_paused(store, SOURCE, True)  # the archive is played out; the live scheduler leaves it be
     return time.perf_counter() - started
 
