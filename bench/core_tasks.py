@@ -6,8 +6,11 @@ K-fold cross-validation over pairs, so no pair is trained on and tested on:
 - generation: answer-token perplexity of `smollm2` on the held-out answers before and after LoRA.
 A dev split (10 % of the training folds) drives early stopping; the test fold is never seen in training.
 
-    nice .venv/bin/python bench/core_tasks.py                     # everything, 5 folds
-    nice .venv/bin/python bench/core_tasks.py --gen-folds 1       # generation on 1 fold only (CPU)
+    nice .venv/bin/python bench/core_tasks.py                     # everything, 5 folds (hours on 2 CPU cores)
+    # what was run for docs/core_tasks.md on a shared 2-core machine:
+    OMP_NUM_THREADS=1 nice .venv/bin/python bench/core_tasks.py --skip-generation
+    OMP_NUM_THREADS=1 nice .venv/bin/python bench/core_tasks.py --skip-embedding --gen-folds 1 --gen-epochs 1 \
+        --gen-train-limit 96 --gen-eval-limit 48 --gen-max-length 192 --samples 2
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ def bench_generation(faq: pd.DataFrame, args: argparse.Namespace) -> list[dict[s
         if args.gen_train_limit:  # CPU budget: a random subset of the training folds
             train = train.sample(n=min(args.gen_train_limit, len(train)), random_state=args.seed)
         test = qa.iloc[test_idx].reset_index(drop=True)
+        if args.gen_eval_limit:  # CPU budget: score a random subset of the held-out fold (and of dev)
+            test = test.sample(n=min(args.gen_eval_limit, len(test)), random_state=args.seed)
+            dev = dev.sample(n=min(args.gen_eval_limit // 2, len(dev)), random_state=args.seed)
         started = time.perf_counter()
         config = TrainConfig(epochs=args.gen_epochs, max_length=args.gen_max_length, seed=args.seed, progress=args.progress,
                              optim=OptimConfig(batch_size=args.gen_batch_size, lr=args.gen_lr),
@@ -123,7 +129,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--skip-embedding", action="store_true")
     p.add_argument("--emb-method", default="full", choices=("full", "lora", "topk"))
-    p.add_argument("--emb-epochs", type=int, default=3)
+    p.add_argument("--emb-epochs", type=int, default=1)
     p.add_argument("--emb-batch-size", type=int, default=32)
     p.add_argument("--skip-generation", action="store_true")
     p.add_argument("--gen-folds", type=int, default=5, help="Run generation on the first N folds only.")
@@ -132,6 +138,8 @@ def main() -> None:
     p.add_argument("--gen-lr", type=float, default=5e-4)
     p.add_argument("--gen-max-length", type=int, default=256, help="Token limit per prompt+answer.")
     p.add_argument("--gen-train-limit", type=int, default=0, help="Train on at most N pairs per fold (0 = all).")
+    p.add_argument("--gen-eval-limit", type=int, default=0,
+                   help="Score at most N held-out pairs per fold (and N/2 dev pairs); 0 = all.")
     p.add_argument("--lora-r", type=int, default=8)
     p.add_argument("--samples", type=int, default=0, help="Held-out answers to generate per fold, side by side.")
     p.add_argument("--progress", action="store_true")
@@ -157,7 +165,8 @@ def main() -> None:
         raw["generation"] = gen
         lines += ["", f"GENERATION — smollm2 answer-token perplexity on the held-out fold "
                       f"({len(gen)} of {args.folds} folds, LoRA r={args.lora_r}, {args.gen_epochs} epoch(s)"
-                      + (f", {args.gen_train_limit} training pairs per fold" if args.gen_train_limit else "") + ")",
+                      + (f", {args.gen_train_limit} training pairs per fold" if args.gen_train_limit else "")
+                      + (f", {args.gen_eval_limit} held-out pairs scored" if args.gen_eval_limit else "") + ")",
                   f"{'':<28}{'before':>18}{'after':>18}",
                   f"{'perplexity':<28}{mean_std([g['before'] for g in gen]):>18}{mean_std([g['after'] for g in gen]):>18}"]
     print("\n".join(lines))
