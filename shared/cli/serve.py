@@ -14,7 +14,9 @@ def predict(
 ) -> None:
     """Classify texts with a registered model."""
     from shared.api import load_model
+    from shared.cli.guards import require_task
 
+    require_task(name, version, "classification", "verticals generate (generation models)")
     model = load_model(name, version)
     for text, pred in zip(texts, model.predict(texts)):
         typer.echo(f"{pred.label}\t{pred.score:.3f}\t{text}")

@@ -86,10 +86,12 @@ def evaluate(
                    else str(registry.card(name, version).metrics))
         return
     from shared.api import load_model
+    from shared.cli.guards import require_task
     from shared.data.labels import LabelMap
     from shared.data.tables import clean_text_rows, read_table
     from shared.metrics import classification_report, format_report
 
+    require_task(name, version, "classification", "the stored report (drop --data)")
     model = load_model(name, version)
     df, rep = clean_text_rows(read_table(data), [text_col], label_col)
     labels = LabelMap(tuple(model.labels))
