@@ -66,6 +66,10 @@ def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, 
     chosen = page.get_by_role("combobox", name="Alert")
     expect(chosen).to_have_value(re.compile(r"#1 \[\w+\] open — entity 'Acme Corp': mean sentiment -0\.60"))
     expect(page.get_by_text("Items behind this alert")).to_be_visible()
+    behind = page.locator("[data-testid='stDataFrame']").nth(1).locator("[role='gridcell']")
+    expect(behind.filter(has_text="Acme shares fell after a profit warning")).to_have_count(1)
+    expect(behind.filter(has_text="$ACME guidance cut as losses widen")).to_have_count(1)
+    expect(behind.filter(has_text="Acme profit rose sharply")).to_have_count(0)
 
     page.locator(".st-key-who input").fill("ana")
     page.locator(".st-key-who input").press("Enter")
