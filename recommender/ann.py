@@ -112,8 +112,10 @@ class LayeredIndex:
         scores, ids = self.main.search(queries, k)
         if not len(self.fresh):
             return scores, ids
+        # fresh items are always returned on top of the main k: a new item must reach the candidates
+        # even when the big catalogue has k closer items, or it could never be shown at all
         fs, fi = self.fresh.search(queries, k)
         all_s, all_i = np.concatenate([scores, fs], axis=1), np.concatenate([ids, fi], axis=1)
         all_s = np.where(all_i < 0, -np.inf, all_s)
-        order = np.argsort(-all_s, axis=1, kind="stable")[:, : min(k, all_s.shape[1])]
+        order = np.argsort(-all_s, axis=1, kind="stable")
         return np.take_along_axis(all_s, order, axis=1), np.take_along_axis(all_i, order, axis=1)

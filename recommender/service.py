@@ -168,7 +168,8 @@ class Recommender:
     def candidate_set(self, ctx: UserContext, exclude_seen: bool = True) -> CandidateSet:
         return generate(ctx, self.signals, self.index, self.item_vectors, self.candidates, exclude_seen)
 
-    def signal_scores(self, cands: CandidateSet, need_ranker: bool = True) -> dict[str, np.ndarray]:
+    def signal_scores(self, cands: CandidateSet, need_ranker: bool = True, has_history: bool = True
+                      ) -> dict[str, np.ndarray]:
         """Raw per-signal scores of each candidate (scaled later, per list)."""
         out = {
             "text": cands.column("text"),
@@ -177,7 +178,13 @@ class Recommender:
             "recency": -np.nan_to_num(cands.column("age_days"), nan=0.0),
         }
         if self.ranker is not None and need_ranker:
-            out["ranker"] = self.ranker.predict(cands.features)
+            if has_history:
+                out["ranker"] = self.ranker.predict(cands.features)
+            else:
+                # The ranker learned from users with histories; with only a free-text interest its CF
+                # features are all zero and it falls back to "popular". Text match + a light popularity
+                # prior takes its place.
+                out["ranker"] = minmax(out["text"]) + 0.2 * minmax(out["popularity"])
         return out
 
     def recommend(self, user_id: str | None = None, *, history: Sequence[str] | None = None,
@@ -192,7 +199,7 @@ class Recommender:
             weights = config.blend.weights()
             if weights["ranker"] > 0 and self.ranker is None:
                 raise ModelNotTrainedError("This recommender has no trained ranker: set the ranker weight to 0.")
-            raw = self.signal_scores(cands, need_ranker=weights["ranker"] > 0)
+            raw = self.signal_scores(cands, need_ranker=weights["ranker"] > 0, has_history=len(ctx.positions) > 0)
             final = blend(raw, config.blend)
             pool = np.argsort(-final, kind="stable")[: max(config.n * 5, 50)]
             order = pool[mmr(final[pool], self.item_vectors[cands.positions[pool]], config.n,

@@ -46,7 +46,10 @@ def test_layered_index_adds_and_removes_fresh_items():
     _, ids = layered.search(new, 3)
     assert ids[0][0] == 200
     exact = exact_top_k(np.vstack([items, new]), new, 3)[1]
-    assert list(ids[0]) == list(exact[0])
+    assert list(ids[0][:3]) == list(exact[0])
+    far = -new  # a query far from the new item still gets it back as a candidate, after the main top 3
+    _, ids = layered.search(far, 3)
+    assert len(ids[0]) == 4 and ids[0][-1] == 200
     layered.remove(np.array([200]))
     assert 200 not in layered.search(new, 3)[1][0]
     with pytest.raises(RecDataError, match="Only items added"):

@@ -102,3 +102,8 @@ def test_save_and_load_give_the_same_recommendations(recommender, tmp_path):
     np.testing.assert_allclose(a["score"], b["score"], rtol=1e-5)
     recommender.save(tmp_path / "rec")  # overwrite in place keeps a loadable artifact
     assert Recommender.load(tmp_path / "rec", encoder=recommender.encoder).users() == recommender.users()
+
+
+def test_free_text_only_request_is_led_by_text_not_popularity(recommender):
+    recs = recommender.recommend(text="crime detective murder investigation", config=RecConfig(n=4))
+    assert [theme(i) for i in recs["item_id"]] == ["crime"] * 4
