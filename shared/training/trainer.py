@@ -38,6 +38,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     samples_per_second: float = 0.0
     spent_epsilon: float | None = None
+    privacy: dict[str, float] | None = None   # resolved δ, noise multiplier, sample rate, ε spent
 
 
 def seed_everything(seed: int) -> None:
@@ -123,12 +124,15 @@ class Trainer:
                 break
         stopper.restore(model)
         spent = private.spent_epsilon() if private is not None else None
+        facts = None
         if private is not None:
+            facts = {"spent_epsilon": spent, "delta": private.delta, "noise_multiplier": private.noise_multiplier,
+                     "sample_rate": private.sample_rate}
             private.detach()  # opacus' per-sample hooks are for training only
         return FitResult(best_metric=stopper.best, best_epoch=stopper.best_epoch + 1, epochs_run=epoch + 1,
                          stopped_early=stopped, history=history,
                          samples_per_second=seen / seconds if seconds else 0.0,
-                         spent_epsilon=spent)
+                         spent_epsilon=spent, privacy=facts)
 
     def _run_epoch(self, model: nn.Module, loader: Iterable[dict[str, torch.Tensor]],
                    optimizer: torch.optim.Optimizer, scheduler: Any, epoch: int) -> tuple[int, float, float]:

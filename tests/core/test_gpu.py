@@ -27,3 +27,8 @@ def test_cuda_uses_bf16_and_fused_adamw():
         assert layer(torch.ones(2, 8, device=device)).dtype == torch.bfloat16
     opt = build_optimizer(layer, 1e-3, 0.01, device)
     assert opt.defaults["fused"] is True
+
+
+def test_cpu_uses_the_fused_adamw_too():
+    layer = torch.nn.Linear(4, 4)
+    assert build_optimizer(layer, 1e-3, 0.01, torch.device("cpu")).defaults["fused"] is True

@@ -139,7 +139,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
                   "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
                   "device": str(device), "world_size": distributed.world_size()},
-        privacy=({**privacy.to_dict(), "spent_epsilon": fit.spent_epsilon} if privacy is not None else None),
+        privacy=({**privacy.to_dict(), **(fit.privacy or {})} if privacy is not None else None),
     )
     if not distributed.is_main():
         return FinetuneResult(name, None, None, card.metrics, report, card)
