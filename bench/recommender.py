@@ -129,7 +129,8 @@ def main() -> None:
     ft = rec.meta.get("text_finetune")
     if ft:
         print(f"text fine-tuning: {ft}")
-    print(f"total bench time {time.perf_counter() - t0:.0f} s on {os.cpu_count()} CPU cores")
+    print(f"total bench time {time.perf_counter() - t0:.0f} s on {os.cpu_count()} CPU cores; "
+          f"load average at the end {os.getloadavg()[0]:.1f} (other jobs share these cores)")
 
 
 if __name__ == "__main__":

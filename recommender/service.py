@@ -273,9 +273,9 @@ class Recommender:
                 self._drop_last_item()
 
     def what_if(self, title: str, description: str = "", tags: Sequence[str] = (), n_users: int = 10,
-                config: RecConfig = RecConfig(), shortlist: int = 40) -> pd.DataFrame:
+                config: RecConfig = RecConfig(), shortlist: int = 40, depth: int = 50) -> pd.DataFrame:
         """Which users a new item would reach: the users whose interest vector is closest to it, and
-        the rank it would get in each one's top-`config.n` list (NaN = does not make the list)."""
+        the rank it would get in each one's top-`depth` list under `config` (NaN = not in it)."""
         with self.temporary_item(title, description, tags) as item_id:
             self.precompute_user_vectors()
             users = list(self.user_vectors)
@@ -284,10 +284,12 @@ class Recommender:
             top = np.argsort(-affinity)[:shortlist]
             rows = []
             for j in top:
-                recs = self.recommend(users[j], config=config, explain_items=False)
+                recs = self.recommend(users[j], config=RecConfig(blend=config.blend, diversity=config.diversity,
+                                                                 n=max(depth, config.n)), explain_items=False)
                 hit = recs.index[recs["item_id"] == item_id]
                 rows.append({"user_id": users[j], "affinity": float(affinity[j]),
                              "rank": int(recs["rank"].iat[hit[0]]) if len(hit) else np.nan,
+                             "in_top_n": bool(len(hit)) and int(recs["rank"].iat[hit[0]]) <= config.n,
                              "recent_history": "; ".join(self.user_history(users[j], 3)["title"])})
             out = pd.DataFrame(rows)
             out = out.sort_values(["rank", "affinity"], ascending=[True, False], na_position="last")
