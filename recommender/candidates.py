@@ -117,7 +117,7 @@ def features(ctx: UserContext, positions: np.ndarray, sources: np.ndarray, signa
     out[:, 8] = np.log1p(len(ctx.positions))
     for col, src in ((9, 0), (10, 2), (11, 3), (12, 5)):
         out[:, col] = _pct(out[:, src])
-    out[:, 13] = [bin(s).count("1") for s in sources]
+    out[:, 13] = [int(s).bit_count() for s in sources]
     if len(ctx.positions):
         out[:, 14] = np.nanmin((signals.now - pop.last_seen[ctx.positions]) / DAY)
         out[:, 15] = np.log1p(pop.count[ctx.positions]).mean()

@@ -129,7 +129,8 @@ class Cooccurrence:
 class ALS:
     def __init__(self, factors: int = 64, regularization: float = 0.05, iterations: int = 15,
                  alpha: float = 2.0, seed: int = 7) -> None:
-        self.params = dict(factors=factors, regularization=regularization, iterations=iterations, alpha=alpha)
+        self.params = {"factors": factors, "regularization": regularization, "iterations": iterations,
+                       "alpha": alpha}
         self.seed = seed
 
     def fit(self, matrix: sp.csr_matrix) -> ALS:

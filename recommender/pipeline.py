@@ -8,6 +8,7 @@ Windows (no model ever sees an interaction from after the period it is evaluated
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ def ranker_windows(interactions: pd.DataFrame, split: TemporalSplit, settings: T
     f_train, f_val, _ = settings.fractions
     bounds = [int(ts[int(len(ts) * (f_train - k * f_val))]) for k in range(settings.ranker_windows - 1, 0, -1)]
     bounds += [split.val_start, split.test_start]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def fit_signals(interactions: pd.DataFrame, item_pos: dict[str, int], n_items: int, now: int,

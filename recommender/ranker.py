@@ -18,10 +18,10 @@ class Ranker:
     # small trees, many examples per leaf: a few hundred users' lists are little data for LambdaRank
     def __init__(self, n_estimators: int = 200, learning_rate: float = 0.05, num_leaves: int = 7,
                  min_child_samples: int = 50, seed: int = 11) -> None:
-        self.params = dict(objective="lambdarank", n_estimators=n_estimators, learning_rate=learning_rate,
-                           num_leaves=num_leaves, min_child_samples=min_child_samples, random_state=seed,
-                           subsample=0.8, subsample_freq=1, colsample_bytree=0.9, n_jobs=1, verbose=-1,
-                           lambdarank_truncation_level=20)
+        self.params = {"objective": "lambdarank", "n_estimators": n_estimators, "learning_rate": learning_rate,
+                       "num_leaves": num_leaves, "min_child_samples": min_child_samples, "random_state": seed,
+                       "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.9, "n_jobs": 1, "verbose": -1,
+                       "lambdarank_truncation_level": 20}
         self.booster = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, groups: list[int]) -> Ranker:

@@ -67,7 +67,7 @@ def fresh_slots(order: np.ndarray, is_fresh: np.ndarray, text: np.ndarray, n: in
     have = int(is_fresh[order].sum())
     pool = [int(j) for j in np.argsort(-text, kind="stable")
             if is_fresh[j] and text[j] >= floor and j not in set(order.tolist())]
-    step = max(1, int(round(1 / share)))
+    step = max(1, round(1 / share))
     slots = [p for p in range(step - 1, n, step) if not is_fresh[order[p]]] if len(order) == n else []
     slots = slots[: max(0, quota - have)]
     slots = slots[len(slots) - min(len(slots), len(pool)):]  # too few fresh items: use the latest slots
