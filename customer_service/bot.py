@@ -78,6 +78,18 @@ def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_START.search(text)) or (len(words) <= 10 and bool(_ANAPHORA.search(text)))
 
 
+_QUESTION_WORDS = frozenset("do does did i we you need can could should would will is are was what which how when "
+                            "where who why may might must have has a an the to for of in on at my our your it "
+                            "that this there and or but so please".split())
+
+
+def follow_up_query(text: str, previous: str) -> str:
+    """The follow-up with the previous message's topic words appended: the current question keeps its
+    weight ("how long does it take") and the topic ("extension") comes from the context."""
+    topic = [w for w in re.findall(r"[\w-]+", previous) if w.lower() not in _QUESTION_WORDS]
+    return f"{text} ({' '.join(topic)})" if topic else text
+
+
 class Bot:
     def __init__(self, *, store: Store, workspace_id: int, settings: WorkspaceSettings,
                  knowledge: KnowledgeBase | None = None, intents: IntentModel | None = None,
@@ -94,7 +106,7 @@ class Bot:
         """The reply to `text` given the customer's earlier messages (oldest first)."""
         text = validate_message(text)
         history = history or []
-        query = f"{history[-1]} {text}" if history and is_follow_up(text) else text
+        query = follow_up_query(text, history[-1]) if history and is_follow_up(text) else text
         handoff = self.settings.handoff
         guess = None
         if self.intents is not None and self.settings.templates:
