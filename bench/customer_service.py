@@ -143,7 +143,9 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         qs = [questions[i] for i in te]
         for i, d, h in zip(te, search_all(fold_index, tuned, qs, "dense"), search_all(fold_index, tuned, qs, "hybrid")):
             ft_dense[i], ft_hybrid[i] = d, h
-        log(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - t:.0f} s)")
+        fold_metrics = rank_metrics([ft_hybrid[i] for i in te], [gold[i] for i in te])
+        log(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - t:.0f} s): hybrid_ft on its held-out "
+            f"questions {fold_metrics}")
     out["dense_ft"] = rank_metrics(ft_dense, gold)
     out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
     out["ft"] = {"folds": args.folds, "epochs": args.ft_epochs, "max_length": args.ft_max_length, "train_s": time.perf_counter() - t,
