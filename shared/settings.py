@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     data: Path | None = Field(default=None, description="Public data folder (financial_phrasebank/, banking77/).")
     host: str = Field(default="127.0.0.1", description="Address the apps listen on.")
     ports: Ports = Field(default_factory=Ports)
-    customer_service_db: str | None = Field(default=None, description="SQLAlchemy URL (default SQLite in home).")
-    finance_monitor_db: str | None = Field(default=None, description="SQLAlchemy URL (default SQLite in home).")
-    generator_endpoint: str | None = Field(default=None, description="OpenAI-compatible URL for generation.")
+    # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
