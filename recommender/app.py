@@ -8,9 +8,10 @@ import streamlit as st
 
 from recommender.config import BlendConfig, DiversityConfig, RecConfig
 from recommender.config_store import ConfigStore
-from recommender.demo import artifact_dir, config_db
+from recommender.demo import TEXT_MODEL_NAME, artifact_dir, config_db
 from recommender.errors import RecommenderError
 from shared.datasets.movielens import CITATION, LICENSE
+from shared.ui import render_sidebar
 
 CURRENT = "(current sliders)"
 
@@ -79,6 +80,7 @@ def main() -> None:
             st.sidebar.success(f"Saved {name!r}")
         except RecommenderError as exc:
             st.sidebar.error(str(exc))
+    render_sidebar(st, [TEXT_MODEL_NAME])
 
     tab_rec, tab_ab, tab_new, tab_about = st.tabs(["Recommend", "A/B compare", "New item what-if", "About"])
     users = rec.users()

@@ -16,7 +16,7 @@ def app(saved_home, monkeypatch):
 
 
 def frames(at):
-    return [d.value for d in at.dataframe]
+    return [d.value for d in at.main.dataframe]  # the sidebar holds the suite's model table
 
 
 def test_user_history_and_recommendations_with_reasons(app):
