@@ -38,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from shared.db import create_schema
+
 from customer_service.errors import (
     UnknownConversationError,
     UnknownDocumentError,
@@ -192,7 +194,7 @@ class Store:
         self.engine = create_engine(url)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        create_schema(Base.metadata, self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.redact = redactor or default_redactor()
 
@@ -482,4 +484,5 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")  # the console and the CLI may use the file at once
+    cur.execute("PRAGMA busy_timeout=30000")  # wait for another writer's transaction instead of failing
     cur.close()

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from shared.db import create_schema
+
 from finance_monitor.settings import default_db_url
 
 
@@ -254,7 +256,7 @@ class Store:
                 event.listen(engine, "connect", _sqlite_pragmas)
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        Base.metadata.create_all(engine)
+        create_schema(Base.metadata, engine)
 
     @property
     def dialect(self) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
+from shared.db import create_schema
+
 from recommender.config import RecConfig
 from recommender.errors import RecConfigError
 
@@ -23,7 +25,7 @@ class ConfigStore:
             Path(url).parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{url}"
         self.engine = create_engine(url)
-        _meta.create_all(self.engine)
+        create_schema(_meta, self.engine)
 
     def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
         name = (name or "").strip()
