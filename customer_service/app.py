@@ -11,6 +11,7 @@ from customer_service import analytics as an
 from customer_service.console import conversation_label, conversation_view, ingest_uploads
 from customer_service.errors import CustomerServiceError
 from customer_service.workspace import Workspaces
+from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
 
@@ -46,6 +47,7 @@ page = st.sidebar.radio("Page", ["Chat", "Knowledge base", "Analytics"], key="pa
 settings = ws.settings(workspace)
 if settings.attribution:
     st.sidebar.caption(settings.attribution)
+render_sidebar(st, [settings.intent_model] if settings.intent_model else [])
 wid = ws.get(workspace).id
 
 

@@ -16,6 +16,7 @@ from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
 from finance_monitor.settings import default_db_url
 from finance_monitor.store import Store
+from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Risk monitor", layout="wide")
 
@@ -160,6 +161,7 @@ def main() -> None:
     page = st.sidebar.radio("Page", list(PAGES), key="page")
     st.sidebar.caption(f"Store: {store.url}")
     PAGES[page](store)
+    render_sidebar(st, ["fin-sentiment", "fin-topic"])
 
 
 main()
