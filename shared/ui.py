@@ -38,4 +38,7 @@ def render_sidebar(st: Any, model_names: Iterable[str]) -> None:
         for label, url in suite_links():
             st.markdown(f"- [{label}]({url})")
         st.caption("Models in use (from the registry)")
-        st.dataframe(model_rows(model_names), hide_index=True)
+        # Markdown, not a table: the pages' own tables stay the only ones on screen.
+        for row in model_rows(model_names):
+            detail = f"{row['version']} · {row['method']} · {row['test metrics']}".strip(" ·")
+            st.markdown(f"- `{row['model']}` {detail}")
