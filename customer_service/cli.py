@@ -5,14 +5,13 @@ Heavy imports (torch, models) happen inside the commands so `--help` stays insta
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from shared.cli.errors import clear_errors as _clear_errors
 from shared.errors import VerticalsError
 
 app = typer.Typer(help="Customer-service bot: knowledge bases, intents, handoff and the feedback loop.",
@@ -21,16 +20,6 @@ workspaces_app = typer.Typer(help="List, create and delete workspaces.", no_args
 app.add_typer(workspaces_app, name="workspaces")
 
 
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Our errors print as one line and exit 1, whether or not the suite's CLI wraps us."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except VerticalsError as exc:
-            typer.secho(f"Error: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
-    return wrapper
 
 
 def _workspaces(db: str | None) -> Any:

@@ -5,28 +5,13 @@ Heavy imports (torch, faiss, lightgbm) happen inside the commands so `--help` st
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from shared.cli.errors import clear_errors as _clear_errors
+
 app = typer.Typer(help="Text-aware recommender: behaviour + item text, blended ranking.", no_args_is_help=True)
-
-
-def _clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Our errors become one line on stderr and exit code 1 — never a traceback."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shared.errors import VerticalsError
-
-        try:
-            return fn(*args, **kwargs)
-        except VerticalsError as exc:
-            typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(1) from None
-    return wrapper
 
 
 def _load(name: str):
