@@ -55,14 +55,14 @@ def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, 
 
     app = start_app("finance_monitor", monitor_home)
     page.goto(app.url)
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
     open_alerts = page.locator("[data-testid='stMetric']").filter(has_text="Open alerts")
     expect(open_alerts.locator("[data-testid='stMetricValue']")).to_have_text("1")
     expect(page.locator("[data-testid='stMetric']").filter(has_text="Items")
            .locator("[data-testid='stMetricValue']").first).to_have_text("4")
 
     page.locator("[data-testid='stSidebar']").get_by_text("Alerts", exact=True).click()
-    expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
+    expect(page.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
     chosen = page.get_by_role("combobox", name="Alert")
     expect(chosen).to_have_value(re.compile(r"#1 \[\w+\] open — entity 'Acme Corp': mean sentiment -0\.60"))
     expect(page.get_by_text("Items behind this alert")).to_be_visible()

@@ -64,7 +64,7 @@ def test_product_manager_picks_a_user_and_moves_the_diversity_slider(rec_home: P
 
     app = start_app("recommender", rec_home)
     page.goto(app.url)
-    expect(page.get_by_role("heading", name="Text-aware recommender — preview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Text-aware recommender — preview", exact=True)).to_be_visible()
 
     # Pick user u1 (a food lover who once watched something else).
     user = page.get_by_role("combobox", name="user", exact=True)
@@ -73,7 +73,7 @@ def test_product_manager_picks_a_user_and_moves_the_diversity_slider(rec_home: P
     page.get_by_role("option", name="u1", exact=True).click()
     expect(user).to_have_value("u1")
     expect(page.get_by_text("History (latest first)")).to_be_visible()
-    expect(page.get_by_role("heading", name="Top 10")).to_be_visible()
+    expect(page.get_by_role("heading", name="Top 10", exact=True)).to_be_visible()
     wait_for_titles(page, 0, history)
     wait_for_titles(page, 1, relevance)
 
