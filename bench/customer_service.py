@@ -7,10 +7,11 @@
   --intent-methods) against TF-IDF + logistic regression. Dev carved from train (10%, stratified, seed 42).
 - retrieval: construction FAQ (503 pairs); index the answers only, query with the questions. BM25 alone,
   dense alone (off-the-shelf MiniLM), hybrid (RRF), and hybrid with the encoder fine-tuned on (question,
-  answer) pairs, k-fold cross-validated so no question's own pair is trained on. The fine-tuning uses the
-  core's embedding task when it exists, else the in-batch-negatives loop in customer_service/tuning.py.
+  answer) pairs, k-fold cross-validated so no question's own pair is trained on. The fine-tuning is the
+  bot's (customer_service/tuning.py: the core's embedding task, with mined hard negatives).
 - oos: 10 Banking77 intents held out of training: 5 calibrate the handoff threshold on dev, the other 5
-  are the test's out-of-scope queries. Reports their handoff rate and in-scope accuracy.
+  are the test's out-of-scope queries. Reports their handoff rate and in-scope accuracy for each
+  confidence the bot can use (customer_service/intent_confidence.py).
 - latency: Bot.decide per message on 2 CPU cores, p50/p95, without generation (both demo workspaces)
   and with local SmolLM2 generation.
 
@@ -112,9 +113,11 @@ def build_index(encoder, answers: list[str], **fusion):
 def run_retrieval(args: argparse.Namespace) -> dict:
     from sklearn.model_selection import KFold
 
-    from customer_service.encoder import SentenceTransformerEncoder, load_encoder, load_sentence_transformer
-    from customer_service.tuning import core_embedding_available, mnrl_finetune
+    from customer_service.encoder import SentenceTransformerEncoder, load_encoder
+    from customer_service.tuning import EncoderRecipe, finetune_encoder
+    from shared.api import load_model
     from shared.datasets.construction_faq import load_construction_faq
+    from shared.registry import Registry
 
     faq = load_construction_faq("en")
     questions, answers = faq["question"].tolist(), faq["answer"].tolist()
@@ -129,16 +132,22 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     out["hybrid_equal"] = rank_metrics(search_all(equal, encoder, questions, "hybrid"), gold)
     out["fusion"] = {"rrf_k": index.rrf_k, "lexical_weight": index.lexical_weight}
     log(f"hybrid_equal: {out['hybrid_equal']}")
-    # Cross-validated fine-tuning: each fold's questions are scored by an encoder that never saw them.
+    # Cross-validated fine-tuning through the core: each fold's questions are scored by an encoder that
+    # never saw them; 10 % of the other folds' pairs are its dev split (early stopping, nothing else).
+    recipe = EncoderRecipe(epochs=args.ft_epochs, lr=args.ft_lr, batch_size=args.ft_batch,
+                           max_length=args.ft_max_length, hard_negatives=args.ft_hard_negatives)
+    registry = Registry(Path(tempfile.mkdtemp(prefix="cs-bench-enc-")))
     folds = KFold(n_splits=args.folds, shuffle=True, random_state=42)
     ft_dense: list[list[int]] = [[] for _ in gold]
     ft_hybrid: list[list[int]] = [[] for _ in gold]
     t = time.perf_counter()
     for k, (tr, te) in enumerate(folds.split(questions)):
-        model = load_sentence_transformer("minilm")
-        mnrl_finetune(model, [questions[i] for i in tr], [answers[i] for i in tr], epochs=args.ft_epochs,
-                      max_length=args.ft_max_length)
-        tuned = SentenceTransformerEncoder(model, name=f"minilm-ft-fold{k}")
+        tr = np.random.default_rng(k).permutation(tr)
+        n_dev = max(2, len(tr) // 10)
+        pairs = pd.DataFrame({"question": [questions[i] for i in tr], "answer": [answers[i] for i in tr]})
+        ref = finetune_encoder(pairs.iloc[n_dev:], pairs.iloc[:n_dev], name=f"fold{k}", recipe=recipe,
+                               registry=registry, miner=encoder)
+        tuned = SentenceTransformerEncoder(load_model(f"fold{k}", registry=registry).sentence_transformer, ref)
         fold_index = build_index(tuned, answers)
         qs = [questions[i] for i in te]
         for i, d, h in zip(te, search_all(fold_index, tuned, qs, "dense"), search_all(fold_index, tuned, qs, "hybrid")):
@@ -148,9 +157,8 @@ def run_retrieval(args: argparse.Namespace) -> dict:
             f"questions {fold_metrics}")
     out["dense_ft"] = rank_metrics(ft_dense, gold)
     out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
-    out["ft"] = {"folds": args.folds, "epochs": args.ft_epochs, "max_length": args.ft_max_length, "train_s": time.perf_counter() - t,
-                 "via": "core embedding task" if core_embedding_available() else
-                        "customer_service.tuning.mnrl_finetune (core embedding task not available)"}
+    out["ft"] = {"folds": args.folds, "train_s": time.perf_counter() - t, "via": "shared.api.finetune(task='embedding')",
+                 **{k: getattr(recipe, k) for k in ("epochs", "lr", "batch_size", "max_length", "hard_negatives")}}
     log(f"hybrid_ft: {out['hybrid_ft']}")
     return out
 
@@ -161,7 +169,9 @@ def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
     from customer_service.calibration import calibrate, evaluate_threshold
     from customer_service.encoder import load_encoder
     from customer_service.feedback import dev_split
+    from customer_service.intent_confidence import with_confidence
     from customer_service.intents import CoreIntentModel
+    from customer_service.workspace import CONFIDENCE_ENCODER
     from shared.api import finetune, load_model
     from shared.config import TrainConfig
     from shared.datasets import load_banking77
@@ -178,36 +188,30 @@ def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
     test_in = test[~test["label"].isin(held)]
     test_oos = test[test["label"].isin(test_oos_labels)]["text"].tolist()
     registry = Registry(registry_root)
-    finetune(None, task="classification", name="bench-oos", model="minilm", method=args.oos_method,
-                   config=TrainConfig(epochs=args.head_epochs if args.oos_method == "head" else args.full_epochs,
-                                      progress=False),
-                   splits=(train, dev, dev), registry=registry)
+    if not (args.reuse_models and any(c.name == "bench-oos" for c in registry.list())):
+        finetune(None, task="classification", name="bench-oos", model="minilm", method=args.oos_method,
+                 config=TrainConfig(epochs=args.head_epochs if args.oos_method == "head" else args.full_epochs,
+                                    progress=False),
+                 splits=(train, dev, dev), registry=registry)
     model = CoreIntentModel(load_model("bench-oos", registry=registry))
+    # The product's confidences (customer_service/intent_confidence.py): the classifier's probability, and
+    # the cosine to the nearest training query under the frozen MiniLM (what the bot uses by default).
+    nearest = with_confidence(model, "nearest", load_encoder(CONFIDENCE_ENCODER), train["text"].tolist())
 
-    def softmax_scores(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        guesses = model.predict(texts)
+    def scored(m, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        guesses = m.predict(texts)
         return np.asarray([g.score for g in guesses]), np.asarray([g.label for g in guesses])
-
-    # Second confidence: cosine to the nearest training query (frozen MiniLM) — near-duplicates of
-    # what the model was trained on are in scope; out-of-scope queries sit farther from all of them.
-    encoder = load_encoder("minilm")
-    train_vecs = encoder.encode(train["text"].tolist())
-
-    def knn_scores(texts: list[str]) -> np.ndarray:
-        return (encoder.encode(texts) @ train_vecs.T).max(1)
 
     out: dict = {"held_out_intents": held, "method": args.oos_method, "n_test_in": len(test_in),
                  "n_test_oos": len(test_oos)}
-    d_s, d_pred = softmax_scores(dev["text"].tolist())
-    d_correct = d_pred == dev["label"].to_numpy()
-    o_s, _ = softmax_scores(dev_oos)
-    t_s, t_pred = softmax_scores(test_in["text"].tolist())
-    t_correct = t_pred == test_in["label"].to_numpy()
-    x_s, _ = softmax_scores(test_oos)
-    d_k, o_k, t_k, x_k = (knn_scores(dev["text"].tolist()), knn_scores(dev_oos), knn_scores(test_in["text"].tolist()),
-                          knn_scores(test_oos))
-    candidates = {"softmax": (d_s, o_s, t_s, x_s), "knn": (d_k, o_k, t_k, x_k),
-                  "softmax*knn": (d_s * d_k, o_s * o_k, t_s * t_k, x_s * x_k)}
+    texts = {"dev": dev["text"].tolist(), "dev_oos": dev_oos, "test": test_in["text"].tolist(), "test_oos": test_oos}
+    soft = {k: scored(model, v) for k, v in texts.items()}
+    near = {k: scored(nearest, v) for k, v in texts.items()}
+    d_correct = soft["dev"][1] == dev["label"].to_numpy()
+    t_correct = soft["test"][1] == test_in["label"].to_numpy()
+    order = ("dev", "dev_oos", "test", "test_oos")
+    candidates = {"softmax": tuple(soft[k][0] for k in order), "nearest": tuple(near[k][0] for k in order),
+                  "softmax*nearest": tuple(soft[k][0] * near[k][0] for k in order)}
     for name, (ds, os_, ts, xs) in candidates.items():
         cal = calibrate(ds, d_correct, os_, target_precision=args.target_precision, target_rejection=args.target_rejection)
         test_eval = evaluate_threshold(cal.threshold, ts, t_correct, xs)
@@ -252,9 +256,17 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dic
     names = {c.name for c in registry.list()}
     task = next((n for n in ("bench-b77-head", "bench-oos") if n in names), None)
     intents = CoreIntentModel.load(task, registry=registry) if task else None
+    if intents is not None:  # scored as the bot scores it by default: nearest training query
+        from customer_service.feedback import dev_split
+        from customer_service.intent_confidence import with_confidence
+        from customer_service.workspace import CONFIDENCE_ENCODER
+
+        train_all, _ = load_banking77(args.data_dir)
+        intents = with_confidence(intents, "nearest", ws.encoder(CONFIDENCE_ENCODER),
+                                  dev_split(train_all)[0]["text"].tolist())
     out["intent_model"] = task
     ws.create("bank", WorkspaceSettings(templates=load_templates("banking77"),
-                                        handoff=HandoffSettings(intent_threshold=0.5)))
+                                        handoff=HandoffSettings(intent_threshold=0.8)))
     rng = np.random.default_rng(0)
     out.update({"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
                 "load_average": os.getloadavg()})
@@ -320,9 +332,10 @@ def table(results: dict) -> str:
                         f"{m['mrr']:.3f} | {ref} | {tgt} |")
     oos = results.get("oos")
     if oos:
-        for name in ("softmax", "knn", "softmax*knn"):
+        for name in [n for n in ("softmax", "nearest", "softmax*nearest") if n in oos]:
             m = oos[name]
-            rows.append(f"| Out-of-scope ({oos['method']}, confidence={name}): handoff rate of held-out intents / "
+            used = " — the bot's default" if name == "nearest" else ""
+            rows.append(f"| Out-of-scope ({oos['method']}, confidence={name}{used}): handoff rate of held-out intents / "
                         f"in-scope accuracy (argmax) / answered-accuracy / coverage | {m['oos_handoff_rate']:.3f} / "
                         f"{m['inscope_accuracy_argmax']:.3f} / {m['inscope_answered_accuracy']:.3f} / "
                         f"{m['inscope_coverage']:.3f} | | ≥ 0.85 handoff, ≥ 0.93 in-scope |")
@@ -348,7 +361,10 @@ def main() -> None:
     parser.add_argument("--oos-method", default="head")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--ft-epochs", type=int, default=3)
-    parser.add_argument("--ft-max-length", type=int, default=256, help="Token limit while fine-tuning the encoder.")
+    parser.add_argument("--ft-lr", type=float, default=5e-5)
+    parser.add_argument("--ft-batch", type=int, default=32)
+    parser.add_argument("--ft-hard-negatives", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--ft-max-length", type=int, default=128, help="Token limit while fine-tuning the encoder.")
     parser.add_argument("--target-precision", type=float, default=0.97)
     parser.add_argument("--target-rejection", type=float, default=0.9)
     parser.add_argument("--latency-n", type=int, default=200)
@@ -356,6 +372,8 @@ def main() -> None:
     parser.add_argument("--gen-tokens", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="Use the oos section's intent model from an earlier run's registry if it is there.")
     parser.add_argument("--reuse", action="store_true", help="Keep earlier results of sections not run now.")
     parser.add_argument("--merge", type=Path, action="append", default=[],
                         help="Also merge the sections of another results file (e.g. a separate long run).")

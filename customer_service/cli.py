@@ -53,14 +53,19 @@ def workspaces_list(ctx: typer.Context, db: str | None = DB) -> None:
 @_clear_errors
 def workspaces_create(name: str, db: str | None = DB,
                       intent_model: str = typer.Option("", help="Registry task name of an intent classifier."),
+                      intent_data: str = typer.Option("", help="The intent model's training data ('banking77' or a "
+                                                      "CSV/JSONL with text,label): retraining and the nearest-"
+                                                      "example confidence use it."),
                       templates: Path | None = typer.Option(None, help="YAML mapping intent -> answer template."),
                       generation: str = typer.Option("off", help="off | local | endpoint"),
                       endpoint_url: str = typer.Option("", help="OpenAI-compatible base URL for generation.")) -> None:
     """Create an empty workspace."""
     from customer_service.intents import load_templates
-    from customer_service.settings import GenerationSettings, WorkspaceSettings
+    from customer_service.settings import GenerationSettings, HandoffSettings, WorkspaceSettings
 
-    settings = WorkspaceSettings(intent_model=intent_model,
+    # Nearest-example confidence needs the training texts; without them the classifier's probability is used.
+    settings = WorkspaceSettings(intent_model=intent_model, intent_data=intent_data,
+                                 handoff=HandoffSettings(intent_confidence="nearest" if intent_data else "softmax"),
                                  templates=load_templates(str(templates)) if templates else {},
                                  generation=GenerationSettings(mode=generation, endpoint_url=endpoint_url))
     _workspaces(db).create(name, settings)
@@ -164,7 +169,10 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
 @_clear_errors
 def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.Option(None, help="Public data folder."),
             encoder: bool = typer.Option(True, help="Also fine-tune the retrieval encoder on Q&A pairs."),
-            epochs: int = typer.Option(10, help="Epochs for the intent model.")) -> None:
+            epochs: int | None = typer.Option(None, help="Maximum epochs for the intent model (default: 10 for "
+                                              "head, 3 for the other methods)."),
+            intent_method: str = typer.Option("", help="head | full | lora | topk (default: the workspace's "
+                                              "intent_method setting).")) -> None:
     """Retrain on exported feedback; promote only if dev metrics are not worse."""
     from customer_service.errors import NoTrainingDataError
     from customer_service.feedback import (
@@ -173,7 +181,8 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
         retrain_encoder,
         retrain_intents,
     )
-    from shared.paths import verticals_home
+    from customer_service.settings import default_intent_epochs
+    from customer_service.tuning import model_name
 
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -181,14 +190,15 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
     export = collect_training_data(ws.store, w.id)
     if settings.intent_model and settings.intent_data:
         base = load_intent_base(settings.intent_data, data_dir)
-        report = retrain_intents(settings.intent_model, base, export.intents, epochs=epochs)
+        method = intent_method or settings.intent_method
+        report = retrain_intents(settings.intent_model, base, export.intents, method=method,
+                                 epochs=epochs or default_intent_epochs(method))
         ws.forget_intents(settings.intent_model)
         typer.echo(report.line())
     if encoder:
         try:
             corpus = [c.text for c in ws.store.chunks(w.id)]
-            report = retrain_encoder(settings.retrieval.encoder, export.pairs, corpus,
-                                     out_dir=verticals_home() / "customer_service" / "encoders" / workspace)
+            report = retrain_encoder(settings.retrieval.encoder, export.pairs, corpus, name=model_name(workspace))
         except NoTrainingDataError as exc:
             typer.echo(f"encoder: skipped ({exc})")
         else:
@@ -218,9 +228,17 @@ def analytics(workspace: str, db: str | None = DB) -> None:
 
 @app.command()
 @_clear_errors
-def demo(data_dir: Path | None = typer.Option(None, help="Folder with banking77/ (default $VERTICALS_DATA).")) -> None:
+def demo(data_dir: Path | None = typer.Option(None, help="Folder with banking77/ (default $VERTICALS_DATA)."),
+         intent_method: str = typer.Option("head", help="How the bank's intent model is fine-tuned: head (minutes "
+                                           "on a CPU) or full (the accurate one; a GPU or a long CPU run)."),
+         epochs: int | None = typer.Option(None, help="Maximum epochs for the bank's intent model (default: 10 "
+                                           "for head, 3 for full).")) -> None:
     """Prepare the two demo workspaces (construction FAQ, retail bank)."""
     from customer_service.demo import prepare
+    from customer_service.errors import SettingsError
+    from customer_service.settings import INTENT_METHODS, default_intent_epochs
 
-    prepare(data_dir)
+    if intent_method not in INTENT_METHODS:
+        raise SettingsError(f"--intent-method must be one of {', '.join(INTENT_METHODS)}, got {intent_method!r}.")
+    prepare(data_dir, epochs=epochs or default_intent_epochs(intent_method), method=intent_method)
     typer.echo("Demo workspaces ready: construction, retail-bank.")

@@ -1,10 +1,12 @@
 """Demo state for the agents' console: two workspaces side by side.
 
 - `construction`: the English FAQ of Zaragoza AB (CC BY 4.0) as the knowledge base, answered by retrieval;
-- `retail-bank`: an intent model trained on Banking77 through the core (frozen encoder + head, fast on a
-  laptop CPU) routing 77 intents to short answer templates, plus a small help page as knowledge base.
+- `retail-bank`: an intent model trained on Banking77 through the core (by default `method="head"`: frozen
+  encoder + head, fast on a laptop CPU; `method="full"` is the accurate one, for a GPU or a long CPU run)
+  routing 77 intents to short answer templates, plus a small help page as knowledge base.
 
-Both get handoff thresholds calibrated on dev data. `prepare()` is idempotent: an unchanged FAQ is not
+Both get handoff thresholds calibrated on dev data (the intent threshold on the nearest-training-example
+confidence, see intent_confidence.py). `prepare()` is idempotent: an unchanged FAQ is not
 re-ingested and a registered intent model is not retrained.
 """
 
@@ -29,7 +31,8 @@ BANK_HELP = Path(__file__).with_name("templates") / "demo_bank_help.md"
 log = logging.getLogger(__name__)
 
 
-def prepare(data_dir: Path | None = None, workspaces: Workspaces | None = None, *, epochs: int = 10) -> None:
+def prepare(data_dir: Path | None = None, workspaces: Workspaces | None = None, *, epochs: int = 10,
+            method: str = "head") -> None:
     """Build both demo workspaces (idempotent). `data_dir` holds banking77/ (else $VERTICALS_DATA)."""
     from shared.datasets import load_banking77
     from shared.datasets.construction_faq import CITATION, load_construction_faq
@@ -38,7 +41,7 @@ def prepare(data_dir: Path | None = None, workspaces: Workspaces | None = None, 
     faq = load_construction_faq("en")
     bank_train, _ = load_banking77(data_dir)
     prepare_construction(ws, faq, CITATION, out_of_scope=bank_train["text"].sample(300, random_state=0).tolist())
-    prepare_bank(ws, bank_train, out_of_scope=faq["question"].tolist(), epochs=epochs)
+    prepare_bank(ws, bank_train, out_of_scope=faq["question"].tolist(), epochs=epochs, method=method)
 
 
 def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str]) -> None:
@@ -76,16 +79,15 @@ def calibrate_retrieval(encoder, faq: pd.DataFrame, out_of_scope: list[str], *, 
 
 
 def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[str], *, epochs: int = 10,
-                 registry=None) -> None:
+                 method: str = "head", registry=None) -> None:
     from customer_service.feedback import dev_split
-    from customer_service.intents import CoreIntentModel
-    from shared.api import finetune, load_model
+    from shared.api import finetune
     from shared.config import TrainConfig
     from shared.errors import RegistryError
     from shared.registry import Registry
 
     registry = registry or Registry()
-    ws.ensure(BANK, WorkspaceSettings(intent_model=BANK_INTENTS, intent_data="banking77",
+    ws.ensure(BANK, WorkspaceSettings(intent_model=BANK_INTENTS, intent_data="banking77", intent_method=method,
                                       templates=load_templates("banking77"),
                                       attribution="Intent model trained on Banking77 (Casanueva et al., 2020)."))
     train, dev = dev_split(bank_train)
@@ -93,7 +95,7 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
         registry.current(BANK_INTENTS)
         trained = False
     except (RegistryError, LookupError):
-        finetune(None, task="classification", name=BANK_INTENTS, model="minilm", method="head",
+        finetune(None, task="classification", name=BANK_INTENTS, model="minilm", method=method,
                  config=TrainConfig(epochs=epochs, progress=False), splits=(train, dev, dev), registry=registry)
         trained = True
     kb = ws.knowledge(BANK)
@@ -101,14 +103,15 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
     settings = ws.settings(BANK)
     if settings.handoff.calibrated and not trained:
         return
-    model = CoreIntentModel(load_model(BANK_INTENTS, registry=registry))
     ws.forget_intents(BANK_INTENTS)
+    model = ws.intent_model(settings)  # scored the way the bot will score it
     guesses = model.predict(dev["text"].tolist())
     scores = np.asarray([g.score for g in guesses])
     correct = np.asarray([g.label for g in guesses]) == dev["label"].to_numpy()
     oos = np.asarray([g.score for g in model.predict(out_of_scope)])
     cal = calibrate(scores, correct, oos, target_precision=0.97, target_rejection=0.95)
     settings.handoff = HandoffSettings(intent_threshold=round(cal.threshold, 4),
-                                       retrieval_threshold=settings.handoff.retrieval_threshold, calibrated=True)
+                                       retrieval_threshold=settings.handoff.retrieval_threshold, calibrated=True,
+                                       intent_confidence=settings.handoff.intent_confidence)
     ws.save_settings(BANK, settings)
     log.info("bank intent threshold: %s", cal.as_dict())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -157,12 +156,18 @@ def retrieval_mrr(encoder: Any, questions: list[str], answers: list[str], corpus
     return float(np.mean([1.0 / r for r in ranks]))
 
 
-def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *, out_dir: Path,
-                    now: datetime | None = None, epochs: int = 3, seed: int = 42) -> RetrainReport:
-    """Fine-tune the retrieval encoder on 80% of the pairs; judge both encoders on the other 20%."""
-    from customer_service.encoder import load_encoder
-    from customer_service.tuning import finetune_encoder
+def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *, name: str,
+                    registry: Any = None, recipe: Any = None, seed: int = 42) -> RetrainReport:
+    """Fine-tune the current encoder through the core on 80% of the pairs; judge both on the other 20%.
 
+    The candidate is registered as `name` (not current); it is promoted there, and returned as
+    `name@version` for the workspace's settings, only if its dev MRR is not worse.
+    """
+    from customer_service.encoder import load_encoder
+    from customer_service.tuning import finetune_encoder, parse_ref
+    from shared.registry import Registry
+
+    registry = registry or Registry()
     pairs = pairs.drop_duplicates(subset=["question"]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     if len(pairs) < 10:
         raise NoTrainingDataError(f"Only {len(pairs)} distinct question/answer pairs; need at least 10 to "
@@ -172,9 +177,12 @@ def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *
     full_corpus = list(dict.fromkeys(list(corpus) + pairs["answer"].tolist()))
     current = load_encoder(current_name)
     cur = retrieval_mrr(current, dev["question"].tolist(), dev["answer"].tolist(), full_corpus)
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    folder = finetune_encoder(train, base=current_name, out_dir=out_dir / f"encoder-{stamp}", epochs=epochs)
-    candidate = load_encoder(folder)
+    ref = finetune_encoder(train, dev, name=name, base=current_name, recipe=recipe, registry=registry,
+                           miner=current)
+    candidate = load_encoder(ref)
     cand = retrieval_mrr(candidate, dev["question"].tolist(), dev["answer"].tolist(), full_corpus)
-    return RetrainReport("encoder", folder, cur, cand, "MRR", cand >= cur,
+    promoted = cand >= cur
+    if promoted:
+        registry.promote(*parse_ref(ref))
+    return RetrainReport("encoder", ref, cur, cand, "MRR", promoted,
                          {"train_pairs": len(train), "dev_pairs": len(dev)})

@@ -21,7 +21,8 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 @dataclass(frozen=True)
 class IntentGuess:
     label: str
-    score: float
+    score: float                       # the confidence the handoff threshold is compared with
+    probability: float | None = None   # the classifier's own probability, when `score` is another signal
 
 
 class IntentModel(Protocol):

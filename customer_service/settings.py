@@ -7,7 +7,13 @@ from typing import Any
 
 from customer_service.errors import SettingsError
 
-MAX_MESSAGE_CHARS = 4000  # longer than any real chat message; protects the encoder and the store
+INTENT_METHODS = ("head", "full", "lora", "topk")  # the core's classification methods
+MAX_MESSAGE_CHARS = 4000
+
+
+def default_intent_epochs(method: str) -> int:
+    """A frozen encoder's head needs many cheap epochs; training the encoder needs few expensive ones."""
+    return 10 if method == "head" else 3  # longer than any real chat message; protects the encoder and the store
 
 
 @dataclass
@@ -39,8 +45,13 @@ class HandoffSettings:
     intent_threshold: float = field(default=0.6, metadata={"help": "Minimum intent confidence to answer from a template."})
     retrieval_threshold: float = field(default=0.45, metadata={"help": "Minimum top-passage similarity to answer from the knowledge base."})
     calibrated: bool = field(default=False, metadata={"help": "Whether the thresholds came from calibration on a dev split."})
+    intent_confidence: str = field(default="nearest", metadata={
+        "help": "What the intent threshold is compared with: 'nearest' (cosine to the closest training example; "
+                "hands over out-of-scope text far better) or 'softmax' (the classifier's probability)."})
 
     def __post_init__(self) -> None:
+        if self.intent_confidence not in ("nearest", "softmax"):
+            raise SettingsError(f"intent_confidence must be 'nearest' or 'softmax', got {self.intent_confidence!r}.")
         for name in ("intent_threshold", "retrieval_threshold"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and -2.0 <= value <= 2.0):
@@ -72,8 +83,15 @@ class WorkspaceSettings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     intent_model: str = field(default="", metadata={"help": "Registry task name of the intent classifier ('' = none)."})
     intent_data: str = field(default="", metadata={"help": "Base training data of the intent model: 'banking77' or a CSV/JSONL with text,label."})
+    intent_method: str = field(default="head", metadata={
+        "help": "How the core fine-tunes the intent model: head (frozen encoder, minutes on a CPU), full "
+                "(all weights; the accurate one), lora or topk."})
     templates: dict[str, str] = field(default_factory=dict, metadata={"help": "Answer template per intent, with {slot|default} slots."})
     attribution: str = field(default="", metadata={"help": "Credit for the knowledge base, shown in the console."})
+
+    def __post_init__(self) -> None:
+        if self.intent_method not in INTENT_METHODS:
+            raise SettingsError(f"intent_method must be one of {', '.join(INTENT_METHODS)}, got {self.intent_method!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,10 +99,13 @@ class WorkspaceSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> WorkspaceSettings:
         data = dict(data or {})
+        handoff = dict(data.pop("handoff", {}))
+        if handoff.get("calibrated") and "intent_confidence" not in handoff:
+            handoff["intent_confidence"] = "softmax"  # stored before the setting existed: its threshold is a probability
         try:
             return cls(
                 retrieval=RetrievalSettings(**data.pop("retrieval", {})),
-                handoff=HandoffSettings(**data.pop("handoff", {})),
+                handoff=HandoffSettings(**handoff),
                 generation=GenerationSettings(**data.pop("generation", {})),
                 **data,
             )

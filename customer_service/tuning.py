@@ -1,110 +1,120 @@
-"""Fine-tune the retrieval encoder on (question, answer) pairs.
+"""Fine-tune the retrieval encoder on (question, answer) pairs through the core's embedding task.
 
-Goes through the core's embedding task (`shared.api.finetune(task="embedding")`, issue 3) when it is
-available; otherwise runs a small in-batch-negatives (MultipleNegativesRankingLoss) loop on the
-sentence-transformers model here, so the bot's feedback loop and the bench work either way.
+The bot only picks the recipe and names the result; the training loop, early stopping on dev MRR, saving
+and versioning are the core's (`shared.api.finetune(task="embedding")`). A registered encoder is referred
+to as `name@version`, so chunk embeddings cached under one version are never served with another.
+
+Hard negatives: for each training question, the training answer the *current* encoder ranks highest among
+the wrong ones. FAQ answers of one company share their vocabulary and style, so the random in-batch
+negatives are mostly easy; the near misses are what the encoder gets wrong at serving time.
 """
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from customer_service.errors import NoTrainingDataError
+from customer_service.errors import NoTrainingDataError, SettingsError
+
+MIN_PAIRS = 8
 
 
-def core_embedding_available() -> bool:
-    try:
-        import importlib
+@dataclass(frozen=True)
+class EncoderRecipe:
+    epochs: int = field(default=3, metadata={"help": "Maximum epochs (early stopping on dev MRR)."})
+    lr: float = field(default=5e-5, metadata={"help": "Peak learning rate (all weights)."})
+    batch_size: int = field(default=32, metadata={"help": "Pairs per step: each query's in-batch negatives."})
+    max_length: int = field(default=128, metadata={"help": "Token limit per text (FAQ answers are ~120 at most)."})
+    hard_negatives: bool = field(default=True, metadata={"help": "Add one mined hard negative per pair."})
+    seed: int = 42
 
-        importlib.import_module("shared.tasks.embedding.pipeline")
-        return True
-    except ImportError:
-        return False
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 2 or not self.lr > 0:
+            raise SettingsError(f"Encoder recipe needs epochs >= 1, batch_size >= 2, lr > 0; got {self.epochs}, "
+                                f"{self.batch_size}, {self.lr}.")
+
+    def train_config(self) -> Any:
+        from shared.config import OptimConfig, TrainConfig
+
+        return TrainConfig(epochs=self.epochs, max_length=self.max_length, seed=self.seed, progress=False,
+                           optim=OptimConfig(lr=self.lr, batch_size=self.batch_size))
 
 
-def mnrl_finetune(model: Any, queries: list[str], positives: list[str], *, epochs: int = 3, batch_size: int = 32,
-                  lr: float = 3e-5, scale: float = 20.0, seed: int = 42, max_length: int = 256) -> Any:
-    """In-place in-batch-negatives fine-tuning of a SentenceTransformer; returns the model (eval mode).
+def encoder_ref(name: str, version: str) -> str:
+    return f"{name}@{version}"
 
-    Each query's own positive is the target among all positives of the batch (cross-entropy over scaled
-    cosine similarities), the MultipleNegativesRankingLoss of sentence-transformers.
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """'name@v0003' -> ('name', 'v0003'); a catalogue name or folder -> (ref, None)."""
+    name, sep, version = ref.rpartition("@")
+    return (name, version) if sep and name and re.fullmatch(r"v\d+", version) else (ref, None)
+
+
+def model_name(workspace: str) -> str:
+    """The registry name of a workspace's encoder (registry names allow letters, digits, '-', '_', '.')."""
+    return "bot-encoder-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", workspace).strip("-")[:40]
+
+
+def base_model(ref: str, registry: Any = None) -> str:
+    """What the core's loader accepts for `ref`: a registered version becomes its folder."""
+    name, version = parse_ref(ref)
+    if version is None:
+        return ref
+    from shared.registry import Registry
+
+    return str((registry or Registry()).path(name, version))
+
+
+def mine_hard_negatives(encoder: Any, questions: list[str], answers: list[str]) -> list[str]:
+    """Per question, the highest-ranked answer in `answers` that is not its own (text-wise)."""
+    distinct = list(dict.fromkeys(answers))
+    if len(distinct) < 2:
+        raise NoTrainingDataError("Hard negatives need at least two different answers.")
+    sims = encoder.encode(list(questions)) @ encoder.encode(distinct).T
+    own = {text: i for i, text in enumerate(distinct)}
+    sims[np.arange(len(questions)), [own[a] for a in answers]] = -np.inf
+    return [distinct[j] for j in sims.argmax(axis=1)]
+
+
+def finetune_encoder(train: pd.DataFrame, dev: pd.DataFrame | None = None, *, name: str, base: str = "minilm",
+                     recipe: EncoderRecipe | None = None, registry: Any = None, promote: bool = False,
+                     miner: Any = None) -> str:
+    """Fine-tune `base` on `train` pairs (`question`, `answer`); returns the new version's `name@version`.
+
+    `dev` (default: a seeded 10 % of `train`) drives early stopping. `miner` is the encoder that picks the
+    hard negatives (default: `base` itself). Not promoted unless asked: callers compare first.
     """
-    import torch
-    import torch.nn.functional as F
+    from shared.api import finetune
 
-    if len(queries) != len(positives) or len(queries) < 2:
-        raise NoTrainingDataError(f"Need at least 2 (query, positive) pairs of equal count, got "
-                                  f"{len(queries)} and {len(positives)}.")
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
-    old_max = model.max_seq_length
-    model.max_seq_length = max_length
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    order = list(range(len(queries)))
-    steps = epochs * ((len(order) + batch_size - 1) // batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) *
-                                              max(0.0, 1 - s / steps))
-    device = next(model.parameters()).device
+    recipe = recipe or EncoderRecipe()
+    train = train.dropna(subset=["question", "answer"])[["question", "answer"]].reset_index(drop=True)
+    if dev is None:
+        dev = train.sample(frac=0.1, random_state=recipe.seed) if len(train) >= 20 else train.iloc[:0]
+        train = train.drop(dev.index).reset_index(drop=True)
+    dev = dev.dropna(subset=["question", "answer"])[["question", "answer"]].reset_index(drop=True)
+    if len(train) < MIN_PAIRS:
+        raise NoTrainingDataError(f"Only {len(train)} (question, answer) pairs; need at least {MIN_PAIRS} to "
+                                  "fine-tune the encoder. Let agents answer more questions first.")
+    if dev.empty:
+        dev = train  # too few pairs to hold any out: early stopping then watches the training pairs
+    negative_col = None
+    if recipe.hard_negatives and train["answer"].nunique() >= 2:
+        if miner is None:
+            from customer_service.encoder import load_encoder
 
-    def embed(texts: list[str]) -> torch.Tensor:
-        features = model.tokenize(texts)
-        features = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in features.items()}
-        return F.normalize(model(features)["sentence_embedding"], dim=-1)
-
-    for _ in range(epochs):
-        rng.shuffle(order)
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            if len(batch) < 2:
-                continue
-            q = embed([queries[i] for i in batch])
-            p = embed([positives[i] for i in batch])
-            logits = scale * q @ p.T
-            # Duplicate positives in a batch are not negatives of each other.
-            same = torch.tensor([[positives[i] == positives[j] for j in batch] for i in batch], device=device)
-            logits = logits.masked_fill(same & ~torch.eye(len(batch), dtype=torch.bool, device=device), -1e4)
-            loss = F.cross_entropy(logits, torch.arange(len(batch), device=device))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-    model.eval()
-    model.max_seq_length = old_max
-    return model
-
-
-def finetune_encoder(pairs: pd.DataFrame, *, base: str = "minilm", name: str | None = None,
-                     out_dir: Path | None = None, epochs: int = 3, registry: Any = None) -> str:
-    """Fine-tune `base` on pairs (`question`, `answer`); returns what `load_encoder` accepts next.
-
-    With the core's embedding task: registers `name` and returns it. Otherwise saves the model to
-    `out_dir` and returns that folder.
-    """
-    pairs = pairs.dropna(subset=["question", "answer"])
-    if len(pairs) < 8:
-        raise NoTrainingDataError(f"Only {len(pairs)} (question, answer) pairs; need at least 8 to fine-tune "
-                                  "the encoder. Let agents answer more questions first.")
-    if core_embedding_available() and name:
-        from shared.api import finetune
-
-        kwargs = {"registry": registry} if registry is not None else {}
-        finetune(pairs, task="embedding", name=name, query_col="question", positive_col="answer", model=base, **kwargs)
-        return name
-    from customer_service.encoder import load_sentence_transformer
-
-    if out_dir is None:
-        raise NoTrainingDataError("No output folder for the fine-tuned encoder.")
-    model = load_sentence_transformer(base)
-    mnrl_finetune(model, pairs["question"].tolist(), pairs["answer"].tolist(), epochs=epochs)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    model.save(str(tmp))
-    tmp.rename(out_dir)  # a half-written model folder is never picked up
-    return str(out_dir)
+            miner = load_encoder(base)
+        train = train.assign(negative=mine_hard_negatives(miner, train["question"].tolist(),
+                                                          train["answer"].tolist()))
+        if "negative" not in dev:  # the core reads the same columns from every split
+            dev = dev.assign(negative=mine_hard_negatives(miner, dev["question"].tolist(), dev["answer"].tolist())
+                             if dev["answer"].nunique() >= 2 else dev["answer"])
+        negative_col = "negative"
+    kwargs = {"registry": registry} if registry is not None else {}
+    res = finetune(None, task="embedding", name=name, query_col="question", positive_col="answer",
+                   negative_col=negative_col, model=base_model(base, registry), method="full",
+                   config=recipe.train_config(), splits=(train, dev, dev), promote=promote, **kwargs)
+    return encoder_ref(name, res.version)

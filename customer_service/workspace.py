@@ -14,6 +14,7 @@ from customer_service.bot import Bot
 from customer_service.compose import Composer, EndpointGenerator, Generator, LocalGenerator
 from customer_service.encoder import Encoder, load_encoder
 from customer_service.errors import SettingsError
+from customer_service.intent_confidence import with_confidence
 from customer_service.intents import CoreIntentModel, IntentModel
 from customer_service.knowledge import KnowledgeBase
 from customer_service.settings import WorkspaceSettings
@@ -24,11 +25,14 @@ class Workspaces:
     def __init__(self, store: Store | None = None, *,
                  encoder_loader: Callable[[str], Encoder] | None = None,
                  intent_loader: Callable[[str], IntentModel] = CoreIntentModel.load,
-                 generator_loader: Callable[[str], Generator] = LocalGenerator.load) -> None:
+                 generator_loader: Callable[[str], Generator] = LocalGenerator.load,
+                 examples_loader: Callable[[str], list[str]] | None = None) -> None:
         self.store = store or Store()
         self._encoder_loader = encoder_loader or (lambda name: load_encoder(name))  # looked up at call time
         self._intent_loader = intent_loader
         self._generator_loader = generator_loader
+        self._examples_loader = examples_loader or intent_training_texts
+        self._scored_intents: dict[tuple[str, str, str], IntentModel] = {}
         self._encoders: dict[str, Encoder] = {}
         self._intents: dict[str, IntentModel] = {}
         self._generators: dict[str, Generator] = {}
@@ -85,6 +89,25 @@ class Workspaces:
     def forget_intents(self, task_name: str) -> None:
         """Drop a cached intent model (after a retrain promoted a new version)."""
         self._intents.pop(task_name, None)
+        for key in [k for k in self._scored_intents if k[0] == task_name]:
+            del self._scored_intents[key]
+
+    def intent_model(self, settings: WorkspaceSettings) -> IntentModel | None:
+        """The workspace's intent model, scored with the confidence its handoff threshold was set for."""
+        if not settings.intent_model:
+            return None
+        kind = settings.handoff.intent_confidence
+        key = (settings.intent_model, kind, settings.intent_data)
+        if key not in self._scored_intents:
+            model = self.intents(settings.intent_model)
+            if kind == "nearest":
+                from shared.paths import cache_dir
+
+                examples = self._examples_loader(settings.intent_data) if settings.intent_data else []
+                model = with_confidence(model, kind, self.encoder(CONFIDENCE_ENCODER), examples,
+                                        cache=cache_dir("customer_service") / "intent_examples")
+            self._scored_intents[key] = model
+        return self._scored_intents[key]
 
     def composer(self, settings: WorkspaceSettings) -> Composer:
         gen = settings.generation
@@ -100,8 +123,8 @@ class Workspaces:
     def bot(self, name: str, *, intents: IntentModel | None = None, generator: Generator | None = None) -> Bot:
         ws = self.store.workspace(name)
         settings = WorkspaceSettings.from_dict(ws.settings)
-        if intents is None and settings.intent_model:
-            intents = self.intents(settings.intent_model)
+        if intents is None:
+            intents = self.intent_model(settings)
         composer = Composer(settings.generation, generator) if generator is not None else self.composer(settings)
         return Bot(store=self.store, workspace_id=ws.id, settings=settings, knowledge=self.knowledge(name),
                    intents=intents, composer=composer)
@@ -114,6 +137,17 @@ class Workspaces:
                 "conversations": len(self.store.conversations(ws.id)), "generation": settings.generation.mode,
                 "intent_threshold": settings.handoff.intent_threshold,
                 "retrieval_threshold": settings.handoff.retrieval_threshold}
+
+
+CONFIDENCE_ENCODER = "minilm"  # the frozen packaged encoder: a fine-tuned retrieval encoder must not move thresholds
+
+
+def intent_training_texts(intent_data: str) -> list[str]:
+    """The texts the intent model was trained on: the training part of its base data's fixed dev split."""
+    from customer_service.feedback import dev_split, load_intent_base
+
+    train, _ = dev_split(load_intent_base(intent_data))
+    return train["text"].astype(str).tolist()
 
 
 def check_generation_mode(mode: str) -> str:

@@ -25,6 +25,7 @@ def test_construction_workspace_is_idempotent(workspaces, faq):
 @pytest.mark.slow
 def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path, monkeypatch):
     """Real head fine-tuning through the core on a 6-intent Banking77 subset (about a minute on 2 cores)."""
+    from customer_service.feedback import dev_split
     from customer_service.intents import CoreIntentModel
     from shared.datasets import load_banking77
     from shared.registry import Registry
@@ -34,6 +35,7 @@ def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path
     small = train[train["label"].isin(keep)].groupby("label").head(40).reset_index(drop=True)
     registry = Registry(tmp_path / "registry")
     workspaces._intent_loader = lambda name: CoreIntentModel.load(name, registry=registry)
+    workspaces._examples_loader = lambda spec: dev_split(small)[0]["text"].tolist()  # what the model trains on
     demo.prepare_bank(workspaces, small, out_of_scope=["How long does a building permit take?"] * 5, epochs=5,
                       registry=registry)
     assert len(registry.list(demo.BANK_INTENTS)) == 1
@@ -41,6 +43,7 @@ def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path
     assert len(registry.list(demo.BANK_INTENTS)) == 1  # not retrained
     settings = workspaces.settings(demo.BANK)
     assert settings.handoff.calibrated and len(settings.templates) == 77
+    assert settings.handoff.intent_confidence == "nearest" and settings.intent_method == "head"
     bot = workspaces.bot(demo.BANK)
     p = bot.propose(bot.start(), "I lost my card yesterday, someone may have stolen it")
     assert (p.route, p.intent) == ("template", "lost_or_stolen_card")

@@ -1,0 +1,84 @@
+"""Intent confidence for the handoff decision: cosine similarity to the nearest training example.
+
+Why not the classifier's softmax: a softmax over the known intents must spread its mass over them even
+for a message that belongs to none, and a fine-tuned head is often sure of one of them anyway. How close
+the message is to anything the model was trained on separates in-scope from out-of-scope text better:
+on Banking77 with 10 intents held out (bench/customer_service.py, section oos), max-softmax handed over
+0.82 of the held-out intents' queries, nearest-example cosine 0.94, at the same dev precision target.
+
+The label still comes from the classifier; only the score the threshold is compared with changes. The
+example vectors are cached on disk (keyed by encoder and texts), so a console restart does not re-encode
+ten thousand training queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from customer_service.encoder import Encoder
+from customer_service.errors import NoTrainingDataError
+from customer_service.intents import IntentGuess, IntentModel
+
+CONFIDENCE_KINDS = ("nearest", "softmax")
+
+
+def example_vectors(encoder: Encoder, texts: list[str], cache: Path | None = None) -> np.ndarray:
+    """Unit vectors of `texts`, read from / written to `cache` (a folder) when given."""
+    if cache is None:
+        return encoder.encode(texts)
+    digest = hashlib.sha256("\x1f".join([encoder.name, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = cache / f"{digest}.npy"
+    if path.exists():
+        vecs = np.load(path)
+        if vecs.shape == (len(texts), encoder.dim):
+            return vecs
+    vecs = np.ascontiguousarray(encoder.encode(texts), dtype=np.float32)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vecs)
+    os.replace(tmp, path)  # a reader never sees half a file
+    return vecs
+
+
+class NearestExampleIntents:
+    """Wraps an intent model: the classifier's label, scored by the nearest training example's cosine."""
+
+    def __init__(self, model: IntentModel, encoder: Encoder, examples: list[str],
+                 vectors: np.ndarray | None = None) -> None:
+        if not examples:
+            raise NoTrainingDataError("Nearest-example confidence needs the intent model's training examples; "
+                                      "got none. Set the workspace's intent_data, or use intent_confidence "
+                                      "'softmax'.")
+        self.model = model
+        self.encoder = encoder
+        self.labels = list(model.labels)
+        self._vectors = vectors if vectors is not None else encoder.encode(list(examples))
+        if len(self._vectors) != len(examples):
+            raise ValueError(f"{len(examples)} examples but {len(self._vectors)} vectors.")
+
+    def confidence(self, texts: list[str]) -> np.ndarray:
+        """Cosine similarity of each text to its nearest training example."""
+        return (self.encoder.encode(list(texts)) @ self._vectors.T).max(axis=1)
+
+    def predict(self, texts: list[str]) -> list[IntentGuess]:
+        guesses = self.model.predict(list(texts))
+        return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, self.confidence(texts))]
+
+
+def with_confidence(model: IntentModel, kind: str, encoder: Encoder | None = None,
+                    examples: list[str] | None = None, cache: Path | None = None) -> Any:
+    """The intent model whose `.score` the handoff threshold is compared with, for confidence `kind`."""
+    if kind == "softmax":
+        return model
+    if kind != "nearest":
+        raise ValueError(f"intent confidence must be one of {', '.join(CONFIDENCE_KINDS)}, got {kind!r}")
+    if encoder is None:
+        raise ValueError("nearest-example confidence needs an encoder")
+    examples = list(examples or [])
+    vectors = example_vectors(encoder, examples, cache) if examples else None
+    return NearestExampleIntents(model, encoder, examples, vectors)
