@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from customer_service.cpu import one_thread
 from shared.errors import ConfigError, ModelNotFoundError, RegistryError
 
 
@@ -38,8 +39,9 @@ class SentenceTransformerEncoder:
         last = self._last
         if len(texts) == 1 and last is not None and last[0] == texts[0]:
             return last[1].copy()
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        with one_thread(len(texts)):
+            vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         if len(texts) == 1:
             self._last = (texts[0], vecs.copy())

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import yaml
 
+from customer_service.cpu import one_thread
+
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 
@@ -45,10 +47,13 @@ class CoreIntentModel:
         return cls(load_model(task_name, registry=registry) if registry is not None else load_model(task_name))
 
     def predict(self, texts: list[str]) -> list[IntentGuess]:
-        return [IntentGuess(p.label, float(p.score)) for p in self.classifier.predict(list(texts))]
+        with one_thread(len(texts)):
+            predictions = self.classifier.predict(list(texts))
+        return [IntentGuess(p.label, float(p.score)) for p in predictions]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.classifier.predict_proba(list(texts)))
+        with one_thread(len(texts)):
+            return np.asarray(self.classifier.predict_proba(list(texts)))
 
 
 class PrototypeIntentModel:

@@ -95,3 +95,23 @@ def test_workspace_bot_scores_intents_by_nearest_example(workspaces, encoder):
     workspaces.forget_intents("tiny-intents")
     workspaces.bot("bank")
     assert loaded == ["tiny-intents", "tiny-intents"]
+
+
+def test_per_message_calls_run_on_one_thread():
+    import torch
+
+    from customer_service.cpu import SMALL_BATCH, one_thread
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_thread(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with one_thread(SMALL_BATCH + 1):  # batches keep the process's threads
+            assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_thread(1):
+            raise RuntimeError("restored even on error")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
