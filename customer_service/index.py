@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from customer_service.cpu import one_thread
+
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
 
 
@@ -86,7 +88,8 @@ class HybridIndex:
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self._texts:
             return []
-        scores, ids = self._faiss.search(np.asarray(query_vec, dtype=np.float32).reshape(1, -1), min(k, len(self)))
+        with one_thread(1):
+            scores, ids = self._faiss.search(np.asarray(query_vec, dtype=np.float32).reshape(1, -1), min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from customer_service.cpu import one_thread
 from customer_service.encoder import Encoder
 from customer_service.errors import NoTrainingDataError
 from customer_service.intents import IntentGuess, IntentModel
@@ -57,13 +58,20 @@ class NearestExampleIntents:
         self.model = model
         self.encoder = encoder
         self.labels = list(model.labels)
-        self._vectors = vectors if vectors is not None else encoder.encode(list(examples))
-        if len(self._vectors) != len(examples):
-            raise ValueError(f"{len(examples)} examples but {len(self._vectors)} vectors.")
+        import torch
+
+        vecs = vectors if vectors is not None else encoder.encode(list(examples))
+        if len(vecs) != len(examples):
+            raise ValueError(f"{len(examples)} examples but {len(vecs)} vectors.")
+        self._vectors_t = torch.from_numpy(np.ascontiguousarray(vecs, dtype=np.float32)).T  # (dim, n), no copy
 
     def confidence(self, texts: list[str]) -> np.ndarray:
         """Cosine similarity of each text to its nearest training example."""
-        return (self.encoder.encode(list(texts)) @ self._vectors.T).max(axis=1)
+        import torch
+
+        queries = torch.from_numpy(self.encoder.encode(list(texts)))
+        with one_thread(len(texts)):
+            return (queries @ self._vectors_t).max(dim=1).values.numpy()
 
     def predict(self, texts: list[str]) -> list[IntentGuess]:
         guesses = self.model.predict(list(texts))

@@ -98,16 +98,18 @@ def test_workspace_bot_scores_intents_by_nearest_example(workspaces, encoder):
 
 
 def test_per_message_calls_run_on_one_thread():
+    import faiss
     import torch
 
     from customer_service.cpu import SMALL_BATCH, one_thread
 
-    old = torch.get_num_threads()
+    old, old_faiss = torch.get_num_threads(), faiss.omp_get_max_threads()
     torch.set_num_threads(2)
+    faiss.omp_set_num_threads(2)
     try:
         with one_thread(1):
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 2
+            assert torch.get_num_threads() == 1 and faiss.omp_get_max_threads() == 1
+        assert torch.get_num_threads() == 2 and faiss.omp_get_max_threads() == 2
         with one_thread(SMALL_BATCH + 1):  # batches keep the process's threads
             assert torch.get_num_threads() == 2
         with pytest.raises(RuntimeError), one_thread(1):
@@ -115,3 +117,4 @@ def test_per_message_calls_run_on_one_thread():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(old)
+        faiss.omp_set_num_threads(old_faiss)
