@@ -114,7 +114,7 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     from sklearn.model_selection import KFold
 
     from customer_service.encoder import SentenceTransformerEncoder, load_encoder
-    from customer_service.tuning import EncoderRecipe, finetune_encoder
+    from customer_service.tuning import EncoderRecipe, finetune_encoder, parse_ref
     from shared.api import load_model
     from shared.datasets.construction_faq import load_construction_faq
     from shared.registry import Registry
@@ -152,7 +152,8 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         pairs = pd.DataFrame({"question": [questions[i] for i in tr], "answer": [answers[i] for i in tr]})
         ref = finetune_encoder(pairs.iloc[n_dev:], pairs.iloc[:n_dev], name=f"fold{k}", recipe=recipe,
                                registry=registry, miner=encoder)
-        tuned = SentenceTransformerEncoder(load_model(f"fold{k}", registry=registry).sentence_transformer, ref)
+        tuned = SentenceTransformerEncoder(
+            load_model(f"fold{k}", version=parse_ref(ref)[1], registry=registry).sentence_transformer, ref)
         fold_index = build_index(tuned, answers)
         qs = [questions[i] for i in te]
         for i, d, h in zip(te, search_all(fold_index, tuned, qs, "dense"), search_all(fold_index, tuned, qs, "hybrid")):
