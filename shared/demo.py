@@ -50,20 +50,14 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     core_demo(args.retrain)
     for app in APPS:
-        try:
-            demo = importlib.import_module(f"{app}.demo")
-        except ImportError:
-            continue
+        demo = importlib.import_module(f"{app}.demo")
         print(f"\n== preparing {app} demo")
         demo.prepare()
     if args.no_up:
         return
-    try:
-        from shared.cli.suite import up
-    except ImportError:
-        print("\nThe apps are prepared; start one with `streamlit run <app>/app.py`.")
-        return
-    up()
+    from shared.cli.suite import up
+
+    up(host=None, scheduler=True, log_dir=None)  # typer defaults are OptionInfo objects outside the CLI
 
 
 if __name__ == "__main__":

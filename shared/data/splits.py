@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from shared.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from shared.data.tables import CleanReport, TableSource
 
 
 def stratified_split(df: pd.DataFrame, label_col: str | None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
@@ -32,3 +35,18 @@ def stratified_split(df: pd.DataFrame, label_col: str | None, fractions: Sequenc
     else:
         train, dev = rest, rest.iloc[:0]
     return train.reset_index(drop=True), dev.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def prepare_splits(data: "TableSource | None", splits: Sequence["TableSource"] | None, text_cols: list[str],
+                   label_col: str | None, seed: int, what: str = "a data file (or DataFrame)",
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, "CleanReport"]:
+    """Read and clean the user's explicit train/dev/test splits, or one table split here (seeded)."""
+    from shared.data.tables import clean_text_rows, read_table
+
+    if splits is not None:
+        (train, report), (dev, _), (test, _) = [clean_text_rows(read_table(s), text_cols, label_col) for s in splits]
+        return train, dev, test, report
+    if data is None:
+        raise DataError(f"Give {what}, or explicit train/dev/test splits.")
+    df, report = clean_text_rows(read_table(data), text_cols, label_col)
+    return (*stratified_split(df, label_col, seed=seed), report)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from shared.card import ModelCard
 from shared.errors import ModelNotFoundError
 from shared.models.catalog import resolve_model
-from shared.models.loading import load_encoder, load_tokenizer
+from shared.models.loading import load_encoder
 from shared.modeling.classifier import TextClassifier
 
 

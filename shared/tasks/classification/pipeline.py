@@ -14,8 +14,8 @@ import torch
 from shared.card import ModelCard
 from shared.config import TrainConfig, check_method
 from shared.data.labels import LabelMap
-from shared.data.splits import stratified_split
-from shared.data.tables import TableSource, clean_text_rows, fingerprint, read_table
+from shared.data.splits import prepare_splits
+from shared.data.tables import TableSource, fingerprint
 from shared.device import pick_device
 from shared.errors import DataError
 from shared.methods import apply_lora, apply_topk, count_trainable, freeze
@@ -62,14 +62,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     text_cols = [text_col] + ([text_pair_col] if text_pair_col else [])
 
     # -- data ----------------------------------------------------------------------------------
-    if splits is not None:
-        cleaned = [clean_text_rows(read_table(s), text_cols, label_col) for s in splits]
-        (train_df, rep), (dev_df, _), (test_df, _) = cleaned
-    else:
-        if data is None:
-            raise DataError("Give a data file (or DataFrame), or explicit train/dev/test splits.")
-        df, rep = clean_text_rows(read_table(data), text_cols, label_col)
-        train_df, dev_df, test_df = stratified_split(df, label_col, seed=config.seed)
+    train_df, dev_df, test_df, rep = prepare_splits(data, splits, text_cols, label_col, config.seed)
     pii_report = None
     if redact_pii:
         from shared.pii import redact_frame

@@ -14,8 +14,8 @@ import torch
 
 from shared.card import ModelCard
 from shared.config import TrainConfig, check_method
-from shared.data.splits import stratified_split
-from shared.data.tables import TableSource, clean_text_rows, fingerprint, read_table
+from shared.data.splits import prepare_splits
+from shared.data.tables import TableSource, fingerprint
 from shared.device import pick_device
 from shared.errors import ConfigError, DataError
 from shared.methods import apply_lora, apply_topk, count_trainable
@@ -64,14 +64,8 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     text_cols = [query_col, positive_col] + ([negative_col] if negative_col else [])
 
     # -- data: split by pairs -------------------------------------------------------------------
-    if splits is not None:
-        cleaned = [clean_text_rows(read_table(s), text_cols, None) for s in splits]
-        (train_df, rep), (dev_df, _), (test_df, _) = cleaned
-    else:
-        if data is None:
-            raise DataError("Give a data file (or DataFrame) of pairs, or explicit train/dev/test splits.")
-        df, rep = clean_text_rows(read_table(data), text_cols, None)
-        train_df, dev_df, test_df = stratified_split(df, None, seed=config.seed)
+    train_df, dev_df, test_df, rep = prepare_splits(data, splits, text_cols, None, config.seed,
+                                                    what="a data file (or DataFrame) of pairs")
     if len(train_df) < 2:
         raise DataError(f"Only {len(train_df)} training pair(s): in-batch negatives need at least 2. Add pairs.")
 
