@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Default: 6 for FPB, 8 for Banking77.")
     parser.add_argument("--lr", type=float, default=None, help="Default: 1e-4 (full) or the method's default.")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--patience", type=int, default=2, help="Epochs without dev improvement before stopping.")
     parser.add_argument("--skip-baselines", action="store_true")
     args = parser.parse_args()
     if not args.data_dir:
@@ -85,7 +86,7 @@ def main() -> None:
             rows.append((name, "frozen minilm + LR", *frozen_lr(train, test, encoder), time.perf_counter() - t))
         epochs = args.epochs or (6 if name == "fpb" else 8)
         lr = args.lr or (1e-4 if args.method == "full" else None)
-        config = TrainConfig(epochs=epochs, patience=2, max_length=64 if name == "banking77" else 96,
+        config = TrainConfig(epochs=epochs, patience=args.patience, max_length=64 if name == "banking77" else 96,
                              progress=False, optim=OptimConfig(lr=lr, batch_size=args.batch_size))
         t = time.perf_counter()
         result = finetune(None, name=f"bench-{name}", model=args.model, method=args.method, config=config,
@@ -93,6 +94,9 @@ def main() -> None:
         rows.append((name, f"core {args.model} {args.method} (ep {result.card.training['epochs_run']})",
                      result.metrics["accuracy"], result.metrics["macro_f1"], time.perf_counter() - t))
         print(f"[{name}] {rows[-1]}", flush=True)
+        for row in result.card.training.get("history", []):  # the dev curve early stopping chose from
+            print(f"    epoch {row['epoch']}: train loss {row['train_loss']:.4f}, "
+                  f"dev accuracy {row.get('dev_accuracy', float('nan')):.4f}", flush=True)
     print(f"\n{'data':<10} {'model':<34} {'accuracy':>9} {'macro-F1':>9} {'seconds':>8}")
     for name, model, acc, f1, secs in rows:
         print(f"{name:<10} {model:<34} {acc:>9.3f} {f1:>9.3f} {secs:>8.0f}")
