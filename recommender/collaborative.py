@@ -104,6 +104,9 @@ class Cooccurrence:
         return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                              shape=mat.shape, dtype=np.float32)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_sim_t"}  # a cache, rebuilt on demand
+
     def scores(self, positions: np.ndarray, weights: np.ndarray, n_items: int) -> np.ndarray:
         """Sum of neighbour similarities from the history items, divided by the history size."""
         out = np.zeros(n_items, np.float32)
@@ -121,7 +124,15 @@ class Cooccurrence:
         known = positions[positions < self.sim.shape[0]]
         if not len(known):
             return None
-        sims = np.asarray(self.sim[known][:, item].todense()).ravel()
+        # column `item` of the pruned (asymmetric) similarity, read as a row of its transpose: slicing
+        # the CSR matrix by history rows cost ~0.5 ms per explained item
+        sim_t = getattr(self, "_sim_t", None)
+        if sim_t is None:
+            sim_t = self._sim_t = self.sim.T.tocsr()
+        start, end = sim_t.indptr[item], sim_t.indptr[item + 1]
+        sims = np.zeros(self.sim.shape[0], np.float32)
+        sims[sim_t.indices[start:end]] = sim_t.data[start:end]
+        sims = sims[known]
         j = int(np.argmax(sims))
         return (int(known[j]), float(sims[j])) if sims[j] > 0 else None
 

@@ -112,6 +112,9 @@ class TextTrainConfig:
     batch_size: int = field(default=32, metadata={"help": "in-batch negatives per step"})
     learning_rate: float = field(default=3e-5, metadata={"help": "AdamW learning rate"})
     max_seq_length: int = field(default=64, metadata={"help": "tokens per text (histories are truncated)"})
+    keep_if_better: bool = field(default=True, metadata={
+        "help": "serve the fine-tuned model only if its text-only NDCG@10 on the validation window beats "
+                "the base encoder's; otherwise keep the base encoder (the result is recorded either way)"})
     seed: int = 13
 
     def __post_init__(self) -> None:

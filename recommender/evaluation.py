@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from recommender import metrics as M
 from recommender.config import RecConfig
-from recommender.service import Recommender
+from recommender.errors import RecDataError
+from recommender.service import Histories, Recommender
+from recommender.text_model import Encoder, history_text
 
 METHODS = ("popularity", "item-kNN", "ALS", "text", "blended")
 
@@ -63,3 +66,29 @@ def evaluate_methods(rec: Recommender, methods: Sequence[str] = METHODS, k: int 
         res["cold_users"] = len(cold_targets)
         out[method] = res
     return out
+
+
+def text_only_ndcg(encoder: Encoder, items: pd.DataFrame, history: pd.DataFrame, labels: pd.DataFrame,
+                   history_len: int = 5, k: int = 10) -> dict[str, float]:
+    """Text-model-only metrics on a label window: each user's recent history text against every item
+    text, seen items excluded. Used to decide on the validation window whether a fine-tuned text
+    model beats the base encoder (the test window is never looked at)."""
+    item_ids = items["item_id"].tolist()
+    texts = items["text"].tolist()
+    item_pos = {i: n for n, i in enumerate(item_ids)}
+    hist = Histories.from_frame(history, item_pos)
+    users = sorted(set(labels["user_id"].astype(str)) & set(hist.positions))
+    if not users:
+        raise RecDataError("No user of the label window has an earlier history: cannot score the text model.")
+    vectors = encoder.encode(texts)
+    queries = encoder.encode([history_text([texts[p] for p in hist.positions[u][-history_len:]]) for u in users])
+    scores = queries @ vectors.T
+    taken = labels.groupby(labels["user_id"].astype(str))["item_id"].agg(set)
+    lists, relevant = {}, {}
+    for row, user in enumerate(users):
+        seen = hist.positions[user]
+        s = scores[row]
+        s[seen] = -np.inf
+        lists[user] = [item_ids[j] for j in np.argsort(-s, kind="stable")[:k]]
+        relevant[user] = set(taken[user]) - {item_ids[p] for p in seen}
+    return M.evaluate(lists, relevant, len(item_ids), k)

@@ -22,6 +22,7 @@ from recommender.collaborative import ALS, Cooccurrence, Popularity, user_item_m
 from recommender.config import CandidateConfig, TextTrainConfig
 from recommender.data import Dataset
 from recommender.errors import RecConfigError, RecDataError
+from recommender.evaluation import text_only_ndcg
 from recommender.ranker import Ranker
 from recommender.service import Recommender
 from recommender.split import TemporalSplit, temporal_split
@@ -40,7 +41,7 @@ Progress = Callable[[str], None]
 class TrainSettings:
     fractions: tuple[float, float, float] = field(default=(0.8, 0.1, 0.1), metadata={
         "help": "train / validation / test shares of the events, split by time"})
-    ranker_windows: int = field(default=3, metadata={
+    ranker_windows: int = field(default=4, metadata={
         "help": "label windows for the ranker: the validation window plus earlier ones of the same size"})
     text: TextTrainConfig = field(default_factory=TextTrainConfig)
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
@@ -134,27 +135,14 @@ def train(data: Dataset, settings: TrainSettings = TrainSettings(), progress: Pr
     windows = ranker_windows(inter, split, settings)
     items = data.items
     item_pos = {i: k for k, i in enumerate(items["item_id"])}
-    texts = dict(zip(items["item_id"], items["text"]))
     meta: dict[str, object] = {"val_start": split.val_start, "test_start": split.test_start,
                                "ranker_windows": windows, "n_items": len(items),
                                "n_interactions": len(inter), "report": data.report.summary()}
 
-    if encoder is None and not (settings.register_as and settings.text.max_pairs > 0):
+    if encoder is None:
         encoder = TextInterestModel(load_base_model(settings.base_model))
     if settings.text.max_pairs > 0:
-        # pairs only from before the first ranker window: the text score the ranker learns to trust
-        # must not have been trained on the very items it is labelled with
-        pairs = build_pairs(inter[inter["timestamp"] < windows[0][0]], texts, settings.text)
-        progress(f"fine-tuning the text model on {len(pairs)} (history, next item) pairs ...")
-        if settings.register_as:
-            model, meta["text_finetune"] = finetune_with_core(pairs, settings.text, settings.register_as,
-                                                              settings.base_model)
-            encoder = TextInterestModel(model)
-            progress(f"  {meta['text_finetune']['via']}: test {meta['text_finetune']['test_after']}")
-        else:
-            meta["text_finetune"] = {"via": "local MNRL loop", **finetune(encoder.model, pairs, settings.text)}
-            progress(f"  loss {meta['text_finetune']['loss_first']:.3f} -> "
-                     f"{meta['text_finetune']['loss_last']:.3f}")
+        encoder, meta["text_finetune"] = _finetuned_encoder(encoder, inter, items, windows, settings, progress)
     progress(f"embedding {len(items)} items ...")
     vectors = encoder.encode(items["text"].tolist())
     index = ItemIndex(vectors.shape[1], "hnsw" if len(items) > 5000 else "flat")
@@ -175,6 +163,40 @@ def train(data: Dataset, settings: TrainSettings = TrainSettings(), progress: Pr
     meta["train_seconds"] = round(time.perf_counter() - t0, 1)
     progress(f"trained in {meta['train_seconds']} s")
     return rec
+
+
+def _finetuned_encoder(base: TextInterestModel, inter: pd.DataFrame, items: pd.DataFrame,
+                       windows: list[tuple[int, int]], settings: TrainSettings, progress: Progress
+                       ) -> tuple[TextInterestModel, dict[str, object]]:
+    """Fine-tune a copy of `base`; keep it only if it ranks the validation window better (text only).
+
+    Pairs come only from before the first ranker window: the text score the ranker learns to trust
+    must not have been trained on the very items it is labelled with. The check uses the validation
+    window (histories before it, labels inside it), never the test window.
+    """
+    import copy
+
+    texts = dict(zip(items["item_id"], items["text"]))
+    pairs = build_pairs(inter[inter["timestamp"] < windows[0][0]], texts, settings.text)
+    progress(f"fine-tuning the text model on {len(pairs)} (history, next item) pairs ...")
+    if settings.register_as:
+        model, info = finetune_with_core(pairs, settings.text, settings.register_as, settings.base_model)
+        progress(f"  {info['via']}: held-out pairs {info['test_after']}")
+    else:
+        model = copy.deepcopy(base.model)
+        info = {"via": "local MNRL loop", **finetune(model, pairs, settings.text)}
+        progress(f"  loss {info['loss_first']:.3f} -> {info['loss_last']:.3f}")
+    tuned = TextInterestModel(model)
+    start, end = windows[-1]
+    history = inter[inter["timestamp"] < start]
+    labels = inter[(inter["timestamp"] >= start) & (inter["timestamp"] < end)]
+    before = text_only_ndcg(base, items, history, labels, settings.text.history_len)["ndcg@10"]
+    after = text_only_ndcg(tuned, items, history, labels, settings.text.history_len)["ndcg@10"]
+    kept = after > before or not settings.text.keep_if_better
+    info["validation_text_ndcg@10"] = {"base": round(before, 4), "fine_tuned": round(after, 4), "kept": kept}
+    progress(f"  text-only NDCG@10 on the validation window: base {before:.4f}, fine-tuned {after:.4f} -> "
+             f"serving the {'fine-tuned' if kept else 'base'} encoder")
+    return (tuned if kept else base), info
 
 
 def _day(ts: int) -> str:

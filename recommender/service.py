@@ -40,7 +40,7 @@ from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr
 from recommender.text_model import Encoder, TextInterestModel, history_text
 
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2  # 2: stump ranker over 4 label windows, validation-gated text model
 RESULT_COLUMNS = ["rank", "item_id", "title", "score", "ranker", "text", "collaborative", "popularity",
                   "recency", "signal", "reason"]
 
@@ -73,6 +73,7 @@ class Recommender:
         self.items = items.reset_index(drop=True)
         self.item_pos = {i: k for k, i in enumerate(self.items["item_id"])}
         self.titles = self.items["title"].tolist()
+        self.item_ids = self.items["item_id"].tolist()  # plain list: no pandas on the request path
         self.item_vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
         self.encoder = encoder
         self.signals = signals
@@ -221,7 +222,7 @@ class Recommender:
                 reasons.append(reason)
             # built column-wise: a frame from a list of row dicts costs several ms per request
             return pd.DataFrame({
-                "rank": np.arange(1, len(items) + 1), "item_id": self.items["item_id"].to_numpy()[items],
+                "rank": np.arange(1, len(items) + 1), "item_id": [self.item_ids[i] for i in items],
                 "title": [self.titles[i] for i in items], "score": final[order],
                 "ranker": scaled.get("ranker", np.full(len(items), np.nan)), "text": scaled["text"],
                 "collaborative": scaled["collaborative"], "popularity": scaled["popularity"],
@@ -246,6 +247,7 @@ class Recommender:
                 "tags": list(tags), "created_at": pd.NA, "text": text}])], ignore_index=True)
             self.item_pos[item_id] = row
             self.titles.append(title.strip() or item_id)
+            self.item_ids.append(item_id)
             self.item_vectors = np.vstack([self.item_vectors, vec]).astype(np.float32)
             self.signals.extend(len(self.items))
             self.index.add(vec, np.array([row]))
@@ -257,6 +259,7 @@ class Recommender:
         del self.item_pos[self.items["item_id"].iat[row]]
         self.items = self.items.iloc[:row].reset_index(drop=True)
         self.titles.pop()
+        self.item_ids.pop()
         self.item_vectors = self.item_vectors[:row]
         pop = self.signals.popularity
         pop.count, pop.recent = pop.count[:row], pop.recent[:row]

@@ -79,6 +79,7 @@ def recommender(_trained):
     rec.items = _trained.items.copy()
     rec.item_pos = dict(_trained.item_pos)
     rec.titles = list(_trained.titles)
+    rec.item_ids = list(_trained.item_ids)
     rec.item_vectors = _trained.item_vectors.copy()
     rec.signals = copy.deepcopy(_trained.signals)
     rec.user_vectors = dict(_trained.user_vectors)
