@@ -106,7 +106,9 @@ def main() -> None:
                     progress=lambda s: print(s, file=sys.stderr, flush=True))
     print("evaluating ...", file=sys.stderr, flush=True)
     results = evaluate_methods(rec)
-    if rec.meta.get("text_finetune"):  # the same text-only baseline with the base encoder shows what fine-tuning adds
+    ft = rec.meta.get("text_finetune") or {}
+    if ft.get("validation_text_ndcg@10", {}).get("kept", bool(ft)):
+        # the fine-tuned model is served: the same text-only baseline with the base encoder shows what it adds
         base = TextInterestModel(load_base_model())
         base_rec = type(rec)(rec.items, base.encode(rec.items["text"].tolist()), base, rec.signals,
                              history=rec.history, test=rec.test, history_len=rec.history_len)
@@ -124,7 +126,10 @@ def main() -> None:
     print(f"\nMovieLens-100k, temporal split 80/10/10 ({results['blended']['users']} test users with history; "
           f"cold-start slice: {results['blended']['cold_users']} users)")
     print(f"{'method':<22}{'Recall@10':>10}{'NDCG@10':>10}{'MRR@10':>9}{'coverage':>10}{'cold R@50':>11}")
+    kept = ft.get("validation_text_ndcg@10", {}).get("kept", bool(ft))
+    label = {"text": "text (fine-tuned)" if kept else "text (base MiniLM)"}
     for name, r in results.items():
+        name = label.get(name, name)
         print(f"{name:<22}{r['recall@10']:>10.4f}{r['ndcg@10']:>10.4f}{r['mrr']:>9.4f}{r['coverage']:>10.4f}"
               f"{r['cold_recall@50']:>11.4f}")
     pop, bl = results["popularity"]["ndcg@10"], results["blended"]["ndcg@10"]
@@ -138,7 +143,6 @@ def main() -> None:
         note = {"blended": " (target p95 <= 30 ms)", "free text": " (encodes the text on the fly)"}.get(name, "")
         print(f"  {name:<12} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms{note}")
     print(f"  blended / popularity p95 = {lat['blended'][1] / lat['popularity'][1]:.1f}x")
-    ft = rec.meta.get("text_finetune")
     if ft:
         print(f"text fine-tuning: {ft}")
     print(f"total bench time {time.perf_counter() - t0:.0f} s on {os.cpu_count()} CPU cores; "
