@@ -107,3 +107,17 @@ def test_save_and_load_give_the_same_recommendations(recommender, tmp_path):
 def test_free_text_only_request_is_led_by_text_not_popularity(recommender):
     recs = recommender.recommend(text="crime detective murder investigation", config=RecConfig(n=4))
     assert [theme(i) for i in recs["item_id"]] == ["crime"] * 4
+
+
+def test_text_model_gate_serves_the_encoder_that_won_on_the_validation_window(recommender):
+    from recommender.evaluation import text_only_ndcg
+
+    gate = recommender.meta["text_finetune"]["validation_text_ndcg@10"]
+    assert 0 <= gate["base"] <= 1 and 0 <= gate["fine_tuned"] <= 1
+    assert gate["kept"] == (gate["fine_tuned"] > gate["base"])
+    # re-scoring the served encoder on the same window reproduces the number of the side that won
+    start, end = recommender.meta["ranker_windows"][-1]
+    h = recommender.history
+    served = text_only_ndcg(recommender.encoder, recommender.items, h[h["timestamp"] < start],
+                            h[(h["timestamp"] >= start) & (h["timestamp"] < end)], recommender.history_len)
+    assert served["ndcg@10"] == pytest.approx(gate["fine_tuned" if gate["kept"] else "base"], abs=1e-4)
