@@ -18,7 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
@@ -64,6 +63,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None, help="Default: 1e-4 (full) or the method's default.")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--patience", type=int, default=2, help="Epochs without dev improvement before stopping.")
+    parser.add_argument("--head-lr-multiplier", type=float, default=1.0,
+                        help="The new head's learning rate as a multiple of the encoder's.")
     parser.add_argument("--skip-baselines", action="store_true")
     args = parser.parse_args()
     if not args.data_dir:
@@ -87,7 +88,8 @@ def main() -> None:
         epochs = args.epochs or (6 if name == "fpb" else 8)
         lr = args.lr or (1e-4 if args.method == "full" else None)
         config = TrainConfig(epochs=epochs, patience=args.patience, max_length=64 if name == "banking77" else 96,
-                             progress=False, optim=OptimConfig(lr=lr, batch_size=args.batch_size))
+                             progress=False, optim=OptimConfig(lr=lr, batch_size=args.batch_size,
+                                                             head_lr_multiplier=args.head_lr_multiplier))
         t = time.perf_counter()
         result = finetune(None, name=f"bench-{name}", model=args.model, method=args.method, config=config,
                           splits=(train, dev, test), registry=registry)

@@ -27,12 +27,16 @@ class OptimConfig:
     warmup_ratio: float = field(default=0.1, metadata={"help": "Fraction of steps for linear warm-up."})
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm (0 = off)."})
     batch_size: int = field(default=32, metadata={"help": "Samples per optimisation step (per process)."})
+    head_lr_multiplier: float = field(default=1.0, metadata={
+        "help": "The new classification head's learning rate as a multiple of the encoder's (full/topk/lora)."})
 
     def __post_init__(self) -> None:
         _check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"lr must be > 0, got {self.lr!r}")
         _check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}")
         _check(0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
         _check(self.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {self.max_grad_norm!r}")
+        _check(self.head_lr_multiplier > 0 and math.isfinite(self.head_lr_multiplier),
+               f"head_lr_multiplier must be > 0, got {self.head_lr_multiplier!r}")
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
 
 

@@ -28,6 +28,8 @@ def finetune(
     epochs: int = typer.Option(3, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]),
     lr: Optional[float] = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
     batch_size: int = typer.Option(32, help=OptimConfig.__dataclass_fields__["batch_size"].metadata["help"]),
+    head_lr_multiplier: float = typer.Option(
+        1.0, help=OptimConfig.__dataclass_fields__["head_lr_multiplier"].metadata["help"]),
     max_length: int = typer.Option(128, help=TrainConfig.__dataclass_fields__["max_length"].metadata["help"]),
     patience: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["patience"].metadata["help"]),
     seed: int = typer.Option(42, help=TrainConfig.__dataclass_fields__["seed"].metadata["help"]),
@@ -44,7 +46,8 @@ def finetune(
     from shared.api import finetune as run
 
     config = TrainConfig(epochs=epochs, seed=seed, max_length=max_length, patience=patience,
-                         topk_layers=topk_layers, optim=OptimConfig(lr=lr, batch_size=batch_size),
+                         topk_layers=topk_layers, optim=OptimConfig(lr=lr, batch_size=batch_size,
+                                                           head_lr_multiplier=head_lr_multiplier),
                          lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
     per_task = {
         "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,

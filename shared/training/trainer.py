@@ -76,7 +76,8 @@ class Trainer:
         seed_everything(cfg.seed)
         model = self.model.to(self.device)
         model.train()
-        optimizer = build_optimizer(model, self.lr, cfg.optim.weight_decay, self.device)
+        optimizer = build_optimizer(model, self.lr, cfg.optim.weight_decay, self.device,
+                                    cfg.optim.head_lr_multiplier)
         total = self._steps_per_epoch() * cfg.epochs
         private = None
         if self.privacy is not None:

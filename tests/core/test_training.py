@@ -65,3 +65,26 @@ def test_bad_inputs_fail_before_training(tmp_path, separable):
     with pytest.raises(ConfigError, match="epochs must be >= 1"):
         TrainConfig(epochs=0)
     assert registry.names() == []
+
+
+def test_head_lr_multiplier_scales_only_the_new_head():
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from shared.modeling.classifier import HeadOnly, TextClassifier
+    from shared.training.optim import build_optimizer
+
+    encoder = BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                   intermediate_size=64, vocab_size=100))
+    classifier = TextClassifier(encoder, 3)
+    head_ids = {id(p) for p in classifier.head.parameters()}
+    optimizer = build_optimizer(classifier, 1e-4, 0.01, torch.device("cpu"), head_lr_multiplier=20.0)
+    for group in optimizer.param_groups:
+        is_head = {id(p) in head_ids for p in group["params"]}
+        assert len(is_head) == 1
+        assert group["lr"] == pytest.approx(2e-3 if is_head.pop() else 1e-4)
+    # Head-only training has no encoder to be gentle with: its lr is used as given.
+    alone = build_optimizer(HeadOnly(classifier), 1e-2, 0.01, torch.device("cpu"), head_lr_multiplier=20.0)
+    assert {g["lr"] for g in alone.param_groups} == {1e-2}
+    with pytest.raises(ConfigError, match="head_lr_multiplier"):
+        OptimConfig(head_lr_multiplier=0)
