@@ -24,6 +24,7 @@ from customer_service.cpu import one_thread
 from customer_service.encoder import Encoder
 from customer_service.errors import NoTrainingDataError
 from customer_service.intents import IntentGuess, IntentModel
+from shared.errors import ConfigError
 
 CONFIDENCE_KINDS = ("nearest", "softmax")
 
@@ -84,9 +85,9 @@ def with_confidence(model: IntentModel, kind: str, encoder: Encoder | None = Non
     if kind == "softmax":
         return model
     if kind != "nearest":
-        raise ValueError(f"intent confidence must be one of {', '.join(CONFIDENCE_KINDS)}, got {kind!r}")
+        raise ConfigError(f"intent confidence must be one of {', '.join(CONFIDENCE_KINDS)}, got {kind!r}")
     if encoder is None:
-        raise ValueError("nearest-example confidence needs an encoder")
+        raise ConfigError("nearest-example confidence needs an encoder: pass the workspace encoder, or use 'softmax'")
     examples = list(examples or [])
     vectors = example_vectors(encoder, examples, cache) if examples else None
     return NearestExampleIntents(model, encoder, examples, vectors)
