@@ -65,17 +65,27 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=2, help="Epochs without dev improvement before stopping.")
     parser.add_argument("--head-lr-multiplier", type=float, default=1.0,
                         help="The new head's learning rate as a multiple of the encoder's.")
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                        help="auto: bf16 autocast on CUDA and on CPUs with native bf16, else fp32.")
+    parser.add_argument("--distill-from", default=None,
+                        help="Distil from this classifier (NAME[@VERSION]) in --registry, e.g. an mpnet run's bench-fpb.")
+    parser.add_argument("--distill-alpha", type=float, default=0.5)
+    parser.add_argument("--distill-temperature", type=float, default=2.0)
+    parser.add_argument("--registry", type=Path, default=None,
+                        help="Keep the fine-tuned models in this registry (default: a new temporary one).")
+    parser.add_argument("--name-suffix", default="", help="Appended to the registered names (bench-fpb...).")
     parser.add_argument("--skip-baselines", action="store_true")
     args = parser.parse_args()
     if not args.data_dir:
         parser.error("give --data-dir or set VERTICALS_DATA")
 
     from shared.api import finetune
-    from shared.config import OptimConfig, TrainConfig
+    from shared.config import DistillConfig, OptimConfig, TrainConfig
     from shared.models.loading import load_sentence_transformer
     from shared.registry import Registry
 
-    registry = Registry(tempfile.mkdtemp(prefix="bench-quality-"))
+    registry = Registry(args.registry or tempfile.mkdtemp(prefix="bench-quality-"))
+    print(f"registry: {registry.root}", flush=True)
     encoder = None if args.skip_baselines else load_sentence_transformer("minilm")
     rows = []
     for name in args.datasets:
@@ -88,20 +98,24 @@ def main() -> None:
         epochs = args.epochs or (6 if name == "fpb" else 8)
         lr = args.lr or (1e-4 if args.method == "full" else None)
         config = TrainConfig(epochs=epochs, patience=args.patience, max_length=64 if name == "banking77" else 96,
-                             progress=False, optim=OptimConfig(lr=lr, batch_size=args.batch_size,
+                             precision=args.precision, progress=False, optim=OptimConfig(lr=lr, batch_size=args.batch_size,
                                                              head_lr_multiplier=args.head_lr_multiplier))
         t = time.perf_counter()
-        result = finetune(None, name=f"bench-{name}", model=args.model, method=args.method, config=config,
-                          splits=(train, dev, test), registry=registry)
-        rows.append((name, f"core {args.model} {args.method} (ep {result.card.training['epochs_run']})",
+        distill = DistillConfig(args.distill_from, args.distill_alpha, args.distill_temperature) \
+            if args.distill_from else None
+        result = finetune(None, name=f"bench-{name}{args.name_suffix}", model=args.model, method=args.method,
+                          config=config, splits=(train, dev, test), registry=registry, distill=distill)
+        kd = f" KD from {result.card.hyperparameters['distill']['teacher']}" if distill else ""
+        rows.append((name, f"core {args.model} {args.method}{kd} (ep {result.card.training['epochs_run']})",
                      result.metrics["accuracy"], result.metrics["macro_f1"], time.perf_counter() - t))
         print(f"[{name}] {rows[-1]}", flush=True)
         for row in result.card.training.get("history", []):  # the dev curve early stopping chose from
             print(f"    epoch {row['epoch']}: train loss {row['train_loss']:.4f}, "
                   f"dev accuracy {row.get('dev_accuracy', float('nan')):.4f}", flush=True)
-    print(f"\n{'data':<10} {'model':<34} {'accuracy':>9} {'macro-F1':>9} {'seconds':>8}")
+    width = max(34, *(len(r[1]) for r in rows))
+    print(f"\n{'data':<10} {'model':<{width}} {'accuracy':>9} {'macro-F1':>9} {'seconds':>8}")
     for name, model, acc, f1, secs in rows:
-        print(f"{name:<10} {model:<34} {acc:>9.3f} {f1:>9.3f} {secs:>8.0f}")
+        print(f"{name:<10} {model:<{width}} {acc:>9.3f} {f1:>9.3f} {secs:>8.0f}")
 
 
 if __name__ == "__main__":

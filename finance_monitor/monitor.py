@@ -88,12 +88,7 @@ class Monitor:
             self._loaded = None
 
     def score(self, now: datetime) -> dict[str, int]:
-        done: dict[str, int] = {}
-        for scorer in self.scorers():
-            total = 0
-            while n := scoring.score_pending(self.store, scorer, now):
-                total += n
-            done[f"{scorer.kind}:{scorer.model}@{scorer.version}"] = total
+        done = scoring.score_all_pending(self.store, self.scorers(), now)
         if not self._incremental:
             self._members_cache = None
         done["entities"] = scoring.tag_entities(self.store, EntityMatcher(scoring.watchlist(self.store)))

@@ -51,8 +51,20 @@ class Scorer(Protocol):
     def score(self, texts: Sequence[str]) -> list[Score]: ...
 
 
+class FeatureScorer(Scorer, Protocol):
+    """A scorer that reads the frozen base encoder's sentence features: scorers with the same
+    `feature_key` share one encoder pass per item (`FeatureCache`)."""
+
+    feature_key: tuple | None
+
+    def extract(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def score_features(self, features: np.ndarray) -> list[Score]: ...
+
+
 class ProbaClassifier(Protocol):
-    """What the core's `load_model(...)` returns for classification tasks."""
+    """What the core's `load_model(...)` returns for classification tasks (head-only models also
+    expose `feature_key`, `features(texts)` and `predict_proba_from_features(features)`)."""
 
     labels: list[str]
 
@@ -77,16 +89,64 @@ class ClassifierScorer:
         self.classifier, self.batch_size = classifier, batch_size
         self.labels = [str(label) for label in classifier.labels]
 
+    @property
+    def feature_key(self) -> tuple | None:
+        return getattr(self.classifier, "feature_key", None)
+
     def score(self, texts: Sequence[str]) -> list[Score]:
         out: list[Score] = []
         for start in range(0, len(texts), self.batch_size):
-            proba = np.asarray(self.classifier.predict_proba(list(texts[start:start + self.batch_size])))
-            for row in proba:
-                probs = {lab: float(p) for lab, p in zip(self.labels, row)}
-                best = int(np.argmax(row))
-                value = sentiment_value(probs) if self.kind == "sentiment" else None
-                out.append(Score(self.labels[best], float(row[best]), value, probs))
+            out += self._scores(np.asarray(self.classifier.predict_proba(list(texts[start:start + self.batch_size]))))
         return out
+
+    def extract(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.classifier.features(list(texts), batch_size=self.batch_size))  # type: ignore[attr-defined]
+
+    def score_features(self, features: np.ndarray) -> list[Score]:
+        return self._scores(np.asarray(self.classifier.predict_proba_from_features(features)))  # type: ignore[attr-defined]
+
+    def _scores(self, proba: np.ndarray) -> list[Score]:
+        out = []
+        for row in proba:
+            probs = {lab: float(p) for lab, p in zip(self.labels, row)}
+            best = int(np.argmax(row))
+            value = sentiment_value(probs) if self.kind == "sentiment" else None
+            out.append(Score(self.labels[best], float(row[best]), value, probs))
+        return out
+
+
+class FeatureCache:
+    """Sentence features per (feature_key, item id) for one scoring round, so that the topic model, the
+    head-only sentiment model and the user topics run the encoder once per item, not once each."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple, dict[int, np.ndarray]] = {}
+
+    def features(self, scorer: FeatureScorer, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray:
+        known = self._rows.setdefault(scorer.feature_key, {})  # type: ignore[arg-type]
+        missing = [i for i, item in enumerate(ids) if item not in known]
+        if missing:
+            fresh = scorer.extract([texts[i] for i in missing])
+            known.update({ids[i]: row for i, row in zip(missing, fresh)})
+        return np.stack([known[item] for item in ids])
+
+
+class EncoderFeatures:
+    """The `Encoder` protocol over a head-only classifier's features: the user topics then share the
+    classifiers' encoder pass instead of loading and running a second copy of MiniLM."""
+
+    def __init__(self, classifier: ProbaClassifier, batch_size: int = 128) -> None:
+        self.classifier, self.batch_size = classifier, batch_size
+        self.feature_key = classifier.feature_key  # type: ignore[attr-defined]
+
+    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
+        feats = np.asarray(self.classifier.features(list(texts), batch_size=self.batch_size),  # type: ignore[attr-defined]
+                           dtype=np.float32)
+        return _unit_rows(feats) if normalize else feats
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 class LexiconScorer:
@@ -146,11 +206,22 @@ class ExampleTopicScorer:
         else:
             self.centroids = np.zeros((0, 1), dtype=np.float32)
 
+    @property
+    def feature_key(self) -> tuple | None:
+        return getattr(self.encoder, "feature_key", None)
+
+    def extract(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.encoder.encode(list(texts), normalize=False), dtype=np.float32)
+
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not self.names:
             return [Score(None, 0.0) for _ in texts]
-        emb = np.asarray(self.encoder.encode(list(texts), normalize=True), dtype=np.float32)
-        sims = emb @ self.centroids.T
+        return self.score_features(np.asarray(self.encoder.encode(list(texts), normalize=True), dtype=np.float32))
+
+    def score_features(self, features: np.ndarray) -> list[Score]:
+        if not self.names:
+            return [Score(None, 0.0) for _ in features]
+        sims = _unit_rows(np.asarray(features, dtype=np.float32)) @ self.centroids.T
         out = []
         for row in sims:
             best = int(np.argmax(row))
@@ -242,8 +313,12 @@ def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Seque
             row.ticker, row.aliases = ticker, list(aliases)
 
 
-def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000) -> int:
-    """Score items this (kind, model, version) has not scored yet; returns how many were scored."""
+def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000,
+                  cache: FeatureCache | None = None) -> int:
+    """Score items this (kind, model, version) has not scored yet; returns how many were scored.
+
+    With a `cache`, a scorer that has a `feature_key` reuses the features other scorers computed.
+    """
     done = select(ScoreRow.item_id).where(ScoreRow.kind == scorer.kind, ScoreRow.model == scorer.model,
                                           ScoreRow.model_version == scorer.version)
     with store.session() as s:
@@ -251,13 +326,39 @@ def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000
                          .order_by(ItemRow.id).limit(limit)).all()
     if not rows:
         return 0
-    scores = scorer.score([item_text(r.title, r.body) for r in rows])
+    texts = [item_text(r.title, r.body) for r in rows]
+    if cache is not None and getattr(scorer, "feature_key", None) is not None:
+        fs: FeatureScorer = scorer  # type: ignore[assignment]
+        scores = fs.score_features(cache.features(fs, [r.id for r in rows], texts))
+    else:
+        scores = scorer.score(texts)
     records = [{"item_id": r.id, "kind": scorer.kind, "model": scorer.model, "model_version": scorer.version,
                 "label": sc.label, "value": sc.value, "confidence": sc.confidence, "probs": sc.probs or {},
                 "scored_at": now} for r, sc in zip(rows, scores)]
     with store.session() as s:
         s.execute(insert_ignore(store, ScoreRow.__table__), records)
     return len(records)
+
+
+def score_all_pending(store: Store, scorers: Sequence[Scorer], now: datetime, limit: int = 5000) -> dict[str, int]:
+    """Score every scorer's pending items, in rounds of up to `limit` items that share one feature cache.
+
+    New items are pending for every scorer at once, so a round computes each item's features once; the
+    cache is dropped after each round to keep memory flat during a long backfill.
+    """
+    totals = {scorer_label(s): 0 for s in scorers}
+    while True:
+        cache, progressed = FeatureCache(), False
+        for s in scorers:
+            n = score_pending(store, s, now, limit, cache)
+            totals[scorer_label(s)] += n
+            progressed = progressed or n > 0
+        if not progressed:
+            return totals
+
+
+def scorer_label(scorer: Scorer) -> str:
+    return f"{scorer.kind}:{scorer.model}@{scorer.version}"
 
 
 def tag_entities(store: Store, matcher: EntityMatcher, *, retag: bool = False) -> int:
@@ -288,7 +389,10 @@ def load_scorers(store: Store, settings: ModelSettings | None = None, *, encoder
     ]
     topics = custom_topics(store)
     if topics:
-        scorers.append(ExampleTopicScorer(encoder or load_encoder(), topics, settings.custom_topic_threshold))
+        if encoder is None:  # share a head-only classifier's encoder pass when there is one
+            shared = [s.classifier for s in scorers if isinstance(s, ClassifierScorer) and s.feature_key is not None]
+            encoder = EncoderFeatures(shared[0], settings.batch_size) if shared else load_encoder()
+        scorers.append(ExampleTopicScorer(encoder, topics, settings.custom_topic_threshold))
     if with_lexicon:
         scorers.append(LexiconScorer())
     return scorers

@@ -9,6 +9,7 @@ from typing import Any
 from shared.errors import ConfigError
 
 METHODS = ("full", "head", "topk", "lora")
+PRECISIONS = ("auto", "bf16", "fp32")
 TASKS = ("classification", "embedding", "generation")
 
 # Learning rates that work per method: a frozen encoder's head wants a much larger step than the encoder.
@@ -64,6 +65,8 @@ class TrainConfig:
     topk_layers: int = field(default=2, metadata={"help": "Encoder layers unfrozen by method 'topk'."})
     pad_multiple: int = field(default=8, metadata={"help": "Pad lengths up to a multiple of this."})
     compile: bool = field(default=False, metadata={"help": "torch.compile the model (CUDA only)."})
+    precision: str = field(default="auto", metadata={
+        "help": "auto (bf16 autocast on CUDA and on CPUs with native bf16, else fp32), bf16 or fp32."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
     optim: OptimConfig = field(default_factory=OptimConfig)
     lora: LoraSettings = field(default_factory=LoraSettings)
@@ -75,12 +78,32 @@ class TrainConfig:
         _check(self.patience >= 1, f"patience must be >= 1, got {self.patience!r}")
         _check(self.topk_layers >= 1, f"topk_layers must be >= 1, got {self.topk_layers!r}")
         _check(self.pad_multiple >= 1, f"pad_multiple must be >= 1, got {self.pad_multiple!r}")
+        _check(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
     def lr_for(self, method: str) -> float:
         return self.optim.lr if self.optim.lr is not None else DEFAULT_LR[method]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class DistillConfig:
+    teacher: str = field(metadata={"help": "The registered classifier to learn from: NAME or NAME@VERSION."})
+    alpha: float = field(default=0.5, metadata={"help": "Weight of the teacher's soft targets (1 - alpha: labels)."})
+    temperature: float = field(default=2.0, metadata={"help": "Softmax temperature for teacher and student."})
+
+    def __post_init__(self) -> None:
+        if not self.teacher or not self.teacher.strip():
+            raise ConfigError("distillation needs a teacher: the name of a registered classifier (NAME[@VERSION]).")
+        if not 0 <= self.alpha <= 1:
+            raise ConfigError(f"distillation alpha must be in [0, 1], got {self.alpha!r}")
+        if not self.temperature > 0:
+            raise ConfigError(f"distillation temperature must be > 0, got {self.temperature!r}")
+
+    def teacher_ref(self) -> tuple[str, str | None]:
+        name, _, version = self.teacher.partition("@")
+        return name, version or None
 
 
 def check_method(method: str) -> str:

@@ -7,7 +7,9 @@ from typing import Optional
 
 import typer
 
-from shared.config import METHODS, TASKS, LoraSettings, OptimConfig, TrainConfig
+from shared.config import METHODS, TASKS, DistillConfig, LoraSettings, OptimConfig, TrainConfig
+
+_DISTILL = DistillConfig.__dataclass_fields__
 
 
 def finetune(
@@ -35,8 +37,13 @@ def finetune(
     seed: int = typer.Option(42, help=TrainConfig.__dataclass_fields__["seed"].metadata["help"]),
     lora_r: int = typer.Option(8, help=LoraSettings.__dataclass_fields__["r"].metadata["help"]),
     topk_layers: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["topk_layers"].metadata["help"]),
+    precision: str = typer.Option("auto", help=TrainConfig.__dataclass_fields__["precision"].metadata["help"]),
     dp_epsilon: Optional[float] = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
     dp_delta: Optional[float] = typer.Option(None, help="DP δ (default 1/(10·n))."),
+    distill_from: Optional[str] = typer.Option(
+        None, help="[classification] " + _DISTILL["teacher"].metadata["help"] + " Trains on its soft predictions too."),
+    distill_alpha: float = typer.Option(0.5, help=_DISTILL["alpha"].metadata["help"]),
+    distill_temperature: float = typer.Option(2.0, help=_DISTILL["temperature"].metadata["help"]),
     redact_pii: bool = typer.Option(False, help="Replace e-mails, phones, cards, IBANs, IPs before training."),
     checkpoint_dir: Optional[Path] = typer.Option(None, help="Write a checkpoint here after each epoch."),
     resume: bool = typer.Option(False, help="Resume from the checkpoint in --checkpoint-dir."),
@@ -46,7 +53,7 @@ def finetune(
     from shared.api import finetune as run
 
     config = TrainConfig(epochs=epochs, seed=seed, max_length=max_length, patience=patience,
-                         topk_layers=topk_layers, optim=OptimConfig(lr=lr, batch_size=batch_size,
+                         topk_layers=topk_layers, precision=precision, optim=OptimConfig(lr=lr, batch_size=batch_size,
                                                            head_lr_multiplier=head_lr_multiplier),
                          lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
     per_task = {
@@ -63,6 +70,10 @@ def finetune(
     extra = {"privacy": privacy} if privacy is not None else {}
     if checkpoint_dir is not None:
         extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
+    if distill_from is not None:
+        if task != "classification":
+            raise typer.BadParameter("distillation is for classification models", param_hint="--distill-from")
+        extra |= {"distill": DistillConfig(distill_from, distill_alpha, distill_temperature)}
     model = model or ("smollm2" if task == "generation" else "minilm")
     result = run(str(data), task=task, name=name, model=model, method=method, config=config, promote=promote,
                  **per_task.get(task, {}), **extra)

@@ -155,7 +155,7 @@ class Trainer:
                     scheduler.step()
                 continue
             batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-            with autocast(self.device):
+            with autocast(self.device, cfg.precision):
                 loss = self.task.loss(model, batch)
             loss.backward()
             if cfg.optim.max_grad_norm and self.privacy is None:  # DP clips per sample itself

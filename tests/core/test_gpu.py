@@ -5,16 +5,24 @@ from __future__ import annotations
 import pytest
 import torch
 
+from shared import device as device_mod
 from shared.device import autocast, pick_device
 from shared.training.optim import build_optimizer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
-def test_cpu_stays_fp32():
-    device = torch.device("cpu")
-    with autocast(device):
+@pytest.mark.parametrize("native", [True, False])
+def test_cpu_precision_auto_follows_native_bf16(monkeypatch, native):
+    """'auto' on CPU is bf16 only where the chip multiplies bf16 natively; 'fp32' always stays fp32."""
+    monkeypatch.setattr(device_mod, "cpu_has_native_bf16", lambda: native)
+    cpu = torch.device("cpu")
+    with autocast(cpu):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == (torch.bfloat16 if native else torch.float32)
+    with autocast(cpu, "fp32"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+    with autocast(cpu, "bf16"):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
 
 
 @pytest.mark.gpu

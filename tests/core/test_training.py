@@ -88,3 +88,38 @@ def test_head_lr_multiplier_scales_only_the_new_head():
     assert {g["lr"] for g in alone.param_groups} == {1e-2}
     with pytest.raises(ConfigError, match="head_lr_multiplier"):
         OptimConfig(head_lr_multiplier=0)
+
+
+def test_head_only_models_score_shared_features_like_their_own_pass(tmp_path, separable):
+    """Two head-only models on one base share `feature_key`; scoring one's features with the other's head
+    equals that model's own predict_proba. A LoRA model (changed encoder) refuses shared features."""
+    registry = Registry(tmp_path / "reg")
+    cfg = TrainConfig(epochs=5, progress=False, optim=OptimConfig(batch_size=8))
+    flipped = separable.assign(label=separable["label"].map({"sport": "b", "market": "a"}))
+    finetune(separable, name="one", method="head", config=cfg, registry=registry)
+    finetune(flipped, name="two", method="head", config=cfg, registry=registry)
+    one, two = load_model("one", registry=registry), load_model("two", registry=registry)
+    assert one.feature_key == two.feature_key == ("minilm", "mean", 128)
+    feats = one.features(TEXTS)
+    assert feats.shape == (2, 384)
+    # atol: predict_proba runs the head under bf16 autocast where the CPU has it, the shared path in fp32
+    np.testing.assert_allclose(two.predict_proba_from_features(feats), two.predict_proba(TEXTS), atol=1e-3)
+    finetune(separable, name="lora", method="lora", config=TrainConfig(epochs=1, progress=False), registry=registry)
+    lora = load_model("lora", registry=registry)
+    assert lora.feature_key is None
+    with pytest.raises(ConfigError, match="cannot score shared features"):
+        lora.predict_proba_from_features(feats)
+
+
+def test_bf16_autocast_predictions_agree_with_fp32(tmp_path, separable):
+    """'auto' precision (bf16 where the CPU has it) must not change what the model predicts."""
+    registry = Registry(tmp_path / "reg")
+    finetune(separable, name="p", method="head", registry=registry,
+             config=TrainConfig(epochs=5, progress=False, optim=OptimConfig(batch_size=8)))
+    texts = separable["text"].tolist()
+    fp32 = load_model("p", registry=registry, precision="fp32").predict_proba(texts)
+    auto = load_model("p", registry=registry, precision="auto").predict_proba(texts)
+    assert (fp32.argmax(1) == auto.argmax(1)).all()
+    np.testing.assert_allclose(fp32, auto, atol=0.02)
+    with pytest.raises(ConfigError, match="Unknown precision 'fp16'"):
+        load_model("p", registry=registry, precision="fp16")

@@ -112,3 +112,41 @@ def test_monitor_reloads_scorers_after_a_user_topic_edit(store):
     scoring.set_custom_topic(store, "energy", ["Oil prices fall"])
     m.scorers()
     assert loads == [[], ["energy"]]
+
+
+def test_monitor_runs_the_encoder_once_per_item_for_all_head_only_scorers(store, fpb, monkeypatch):
+    """Sentiment and topic heads plus user topics share one MiniLM pass per item, and score exactly what
+    each scorer scores on its own."""
+    import pandas as pd
+
+    from finance_monitor.monitor import Monitor
+    from shared.api import finetune
+    from shared.config import TrainConfig
+    from shared.tasks.classification.predictor import ClassifierPredictor
+
+    small = pd.concat([g.sample(20, random_state=0) for _, g in fpb.groupby("label")])
+    cfg = TrainConfig(epochs=3, progress=False)
+    finetune(small, task="classification", name="fin-sentiment", method="head", config=cfg)
+    topics = small.assign(label=small["label"].map({"negative": "bad news", "neutral": "other", "positive": "other"}))
+    finetune(topics, task="classification", name="fin-topic", method="head", config=cfg)
+    scoring.set_custom_topic(store, "energy", ["Oil prices fall as Opec cuts output"])
+    texts = ["Operating profit rose to EUR 13.1 mn", "Brent crude tumbles to a 20-year low",
+             "Shares plunge after loss warning"]
+    ingest.ingest_items(store, None, [RawItem(t, published_at=T0) for t in texts], T0)
+
+    scorers = scoring.load_scorers(store, with_lexicon=False)
+    assert [s.kind for s in scorers] == ["sentiment", "topic", "custom_topic"]
+    encoded: list[int] = []
+    real = ClassifierPredictor.features
+    monkeypatch.setattr(ClassifierPredictor, "features",
+                        lambda self, t, batch_size=64: encoded.append(len(t)) or real(self, t, batch_size))
+    done = Monitor(store, scorers=scorers).score(T0)
+    assert sum(encoded) == len(texts)  # one pass for three scorers
+    assert sorted(v for k, v in done.items() if k != "entities") == [3, 3, 3]
+    with store.session() as s:
+        stored = {(r.kind, r.item_id): r for r in s.scalars(select(ScoreRow))}
+    for scorer in scorers:
+        for item_id, alone in enumerate(scorer.score(texts), start=1):
+            row = stored[(scorer.kind, item_id)]
+            assert row.label == alone.label
+            assert row.confidence == pytest.approx(alone.confidence, abs=2e-3)  # bf16: batch-dependent rounding

@@ -15,6 +15,7 @@ class Encoded:
     input_ids: list[int]
     token_type_ids: list[int] | None
     label: int = -1
+    soft: list[float] | None = None  # a teacher's soft targets (distillation)
 
 
 def encode(tokenizer: Any, texts: Sequence[str], pairs: Sequence[str] | None, labels: Sequence[int] | None,
@@ -33,4 +34,6 @@ def collate(examples: Sequence[Encoded], pad_id: int, pad_multiple: int) -> dict
     if examples[0].token_type_ids is not None:
         types, _ = pad_batch([e.token_type_ids or [] for e in examples], 0, pad_multiple)
         batch["token_type_ids"] = types
+    if examples[0].soft is not None:
+        batch["soft_labels"] = torch.tensor([e.soft for e in examples], dtype=torch.float32)
     return batch

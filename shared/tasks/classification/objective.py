@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from shared.config import DistillConfig
 from shared.data.batching import bucketed_batches
 from shared.device import autocast, eval_mode
 from shared.metrics import classification_metrics
 from shared.tasks.classification.data import Encoded, collate
+from shared.tasks.classification.distill import distill_loss
 
 INPUT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -23,14 +25,14 @@ def inputs_of(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def run_batches(fn, examples: Sequence[Encoded], pad_id: int, pad_multiple: int, batch_size: int,
-                device: torch.device) -> np.ndarray:
+                device: torch.device, precision: str = "auto") -> np.ndarray:
     """Apply `fn(inputs) -> Tensor` over length-sorted batches; rows come back in the input order."""
     order = bucketed_batches([len(e.input_ids) for e in examples], batch_size, shuffle=False,
                              bucket_factor=10**9)
     out: list[np.ndarray] = [None] * len(examples)  # type: ignore[list-item]
     for idx in order:
         batch = collate([examples[i] for i in idx], pad_id, pad_multiple)
-        with autocast(device):
+        with autocast(device, precision):
             result = fn({k: v.to(device) for k, v in inputs_of(batch).items()})
         for i, row in zip(idx, result.float().cpu().numpy()):
             out[i] = row
@@ -41,8 +43,10 @@ class ClassificationTask:
     primary_metric = "dev_accuracy"
 
     def __init__(self, train: list[Encoded], dev: list[Encoded], pad_id: int, pad_multiple: int,
-                 device: torch.device, eval_batch_size: int = 128):
+                 device: torch.device, eval_batch_size: int = 128, precision: str = "auto",
+                 distill: DistillConfig | None = None):
         self.train, self.dev = train, dev
+        self.precision, self.distill = precision, distill
         self.pad_id, self.pad_multiple, self.device = pad_id, pad_multiple, device
         self.eval_batch_size = eval_batch_size
         self.collate = partial(collate, pad_id=pad_id, pad_multiple=pad_multiple)
@@ -54,12 +58,16 @@ class ClassificationTask:
         return [len(e.input_ids) for e in self.train]
 
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return F.cross_entropy(model(**inputs_of(batch)).float(), batch["labels"])
+        logits = model(**inputs_of(batch)).float()
+        if self.distill is not None and "soft_labels" in batch:
+            return distill_loss(logits, batch["labels"], batch["soft_labels"], self.distill.alpha,
+                                self.distill.temperature)
+        return F.cross_entropy(logits, batch["labels"])
 
     def logits(self, model: nn.Module, examples: Sequence[Encoded]) -> np.ndarray:
         with eval_mode(model):
             return run_batches(lambda inp: model(**inp), examples, self.pad_id, self.pad_multiple,
-                               self.eval_batch_size, self.device)
+                               self.eval_batch_size, self.device, self.precision)
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         if not self.dev:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,12 @@ import pandas as pd
 import torch
 
 from shared.card import ModelCard
-from shared.config import TrainConfig, check_method
+from shared.config import DistillConfig, TrainConfig, check_method
 from shared.data.labels import LabelMap
 from shared.data.splits import prepare_splits
 from shared.data.tables import TableSource, fingerprint
 from shared.device import pick_device
-from shared.errors import DataError
+from shared.errors import ConfigError, DataError
 from shared.methods import apply_lora, apply_topk, count_trainable, freeze
 from shared.metrics import classification_report, format_report
 from shared.models.catalog import resolve_model
@@ -26,6 +26,7 @@ from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.registry import Registry, check_name
 from shared.tasks.classification.artifacts import save_classifier
 from shared.tasks.classification.data import encode
+from shared.tasks.classification.distill import soft_targets
 from shared.tasks.classification.objective import ClassificationTask, FeatureTask, run_batches
 from shared.training import distributed
 from shared.training.trainer import Trainer, seed_everything
@@ -48,7 +49,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         config: TrainConfig | None = None, splits: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
         registry: Registry | None = None, promote: bool = True, privacy: Any = None,
         device: torch.device | None = None, checkpoint_dir: Path | None = None, resume: bool = False,
-        redact_pii: bool = False) -> FinetuneResult:
+        redact_pii: bool = False, distill: DistillConfig | None = None) -> FinetuneResult:
     config = config or TrainConfig()
     check_method(method)
     check_name(name)
@@ -81,6 +82,13 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
                       labels.encode(frame[label_col].tolist()), config.max_length)
 
     train, dev, test = enc(train_df), enc(dev_df), enc(test_df)
+    teacher_card = None
+    if distill is not None:
+        if method == "head":
+            raise ConfigError("Distillation trains the encoder's features: use method full, topk or lora, not head.")
+        teacher_card, soft = _teacher_targets(distill, registry, train_df, text_col, text_pair_col, labels, device)
+        for example, row in zip(train, soft):
+            example.soft = row.tolist()
     log.info("data: %s; train/dev/test = %d/%d/%d", rep.summary(), len(train), len(dev), len(test))
 
     # -- model and method ------------------------------------------------------------------------
@@ -88,12 +96,13 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     classifier = TextClassifier(encoder, len(labels), dropout=config.dropout)
     lr = config.lr_for(method)
     pad_id = tokenizer.pad_token_id
-    full_task = ClassificationTask(train, dev, pad_id, config.pad_multiple, device)
+    full_task = ClassificationTask(train, dev, pad_id, config.pad_multiple, device, precision=config.precision,
+                                   distill=distill)
     if method == "head":
         freeze(classifier.encoder)
         classifier.to(device)
         feats = lambda ex: torch.from_numpy(run_batches(  # noqa: E731 - a one-line helper
-            lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device))
+            lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device, config.precision))
         with torch.inference_mode():
             train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)
         task: Any = FeatureTask(train_x.clone(), torch.tensor([e.label for e in train]), dev_x.clone(),
@@ -122,7 +131,10 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     card = ModelCard(
         name=name, task="classification", base_model=model, method=method,
         hyperparameters={**config.to_dict(), "lr": lr, "pooling": "mean", "text_pair": bool(text_pair_col),
-                         "trainable_params": n_train, "total_params": n_all},
+                         "trainable_params": n_train, "total_params": n_all,
+                         **({"distill": {**asdict(distill), "teacher": f"{teacher_card.name}@{teacher_card.version}",
+                                         "teacher_base_model": teacher_card.base_model,
+                                         "teacher_metrics": teacher_card.metrics}} if teacher_card else {})},
         labels=list(labels.labels),
         data={"fingerprint": fingerprint(train_df, [*text_cols, label_col]), "text_col": text_col,
               "text_pair_col": text_pair_col, "label_col": label_col, "cleaning": rep.__dict__,
@@ -143,3 +155,20 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         (staged / "evaluation.txt").write_text(report + "\n")
         version = registry.add(name, staged, card, promote=promote)
     return FinetuneResult(name, version, registry.path(name, version), card.metrics, report, card)
+
+
+def _teacher_targets(distill: DistillConfig, registry: Registry | None, train_df: pd.DataFrame, text_col: str,
+                     text_pair_col: str | None, labels: LabelMap, device: torch.device) -> tuple[ModelCard, Any]:
+    """The teacher's soft targets for the training split, computed once before training."""
+    from shared.api import load_model
+
+    name, version = distill.teacher_ref()
+    teacher = load_model(name, version, registry=registry or Registry(), device=device)
+    if teacher.card.task != "classification":
+        raise ConfigError(f"The teacher {name!r} is a {teacher.card.task} model: distil from a classifier.")
+    soft = soft_targets(teacher, train_df[text_col].tolist(),
+                        train_df[text_pair_col].tolist() if text_pair_col else None, list(labels.labels),
+                        distill.temperature)
+    card = teacher.card
+    del teacher  # free the teacher before the student trains
+    return card, soft

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from shared.card import ModelCard
-from shared.device import eval_mode, pick_device
-from shared.errors import DataError
+from shared.device import check_precision, eval_mode, pick_device
+from shared.errors import ConfigError, DataError
 from shared.metrics import softmax
 from shared.tasks.classification.artifacts import load_classifier
 from shared.tasks.classification.data import encode
@@ -26,8 +26,10 @@ class Prediction:
 
 
 class ClassifierPredictor:
-    def __init__(self, model: torch.nn.Module, tokenizer, card: ModelCard, device: torch.device | None = None):
+    def __init__(self, model: torch.nn.Module, tokenizer, card: ModelCard, device: torch.device | None = None,
+                 precision: str = "auto"):
         self.device = device or pick_device()
+        self.precision = check_precision(precision)
         self.model = model.to(self.device).eval()
         self.tokenizer, self.card = tokenizer, card
         self.max_length = card.hyperparameters.get("max_length", 128)
@@ -44,8 +46,37 @@ class ClassifierPredictor:
         examples = encode(self.tokenizer, texts, pairs, None, self.max_length)
         with eval_mode(self.model):
             logits = run_batches(lambda inp: self.model(**inp), examples, self.tokenizer.pad_token_id, 8,
-                                 batch_size, self.device)
+                                 batch_size, self.device, self.precision)
         return softmax(logits)
+
+    # -- shared encoder passes -----------------------------------------------------------------
+    @property
+    def feature_key(self) -> tuple[str, str, int] | None:
+        """Set for head-only models, whose encoder is the unchanged base: models with equal keys read the
+        same sentence features, so one encoder pass can serve them all (see `predict_proba_from_features`)."""
+        if self.card.method != "head":
+            return None
+        return (self.card.base_model, self.card.hyperparameters.get("pooling", "mean"), self.max_length)
+
+    def features(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Pooled sentence features from the encoder, before dropout and head."""
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.model.head.in_features), dtype=np.float32)
+        examples = encode(self.tokenizer, texts, None, None, self.max_length)
+        with eval_mode(self.model):
+            return run_batches(lambda inp: self.model.features(**inp), examples, self.tokenizer.pad_token_id, 8,
+                               batch_size, self.device, self.precision)
+
+    def predict_proba_from_features(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities from features another model with the same `feature_key` computed."""
+        if self.feature_key is None:
+            raise ConfigError(f"Model {self.card.name} {self.card.version} was trained with method "
+                              f"{self.card.method!r}: its encoder changed, so it cannot score shared features. "
+                              "Call predict_proba(texts) instead.")
+        feats = torch.as_tensor(np.asarray(features, dtype=np.float32), device=self.device)
+        with eval_mode(self.model):
+            return softmax(self.model.head(feats).float().cpu().numpy())
 
     def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
                 batch_size: int = 64) -> list[Prediction]:
@@ -66,6 +97,7 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def load(folder: Path, card: ModelCard, device: torch.device | None = None) -> ClassifierPredictor:
+def load(folder: Path, card: ModelCard, device: torch.device | None = None,
+         precision: str = "auto") -> ClassifierPredictor:
     model, tokenizer = load_classifier(folder, card)
-    return ClassifierPredictor(model, tokenizer, card, device)
+    return ClassifierPredictor(model, tokenizer, card, device, precision)
