@@ -122,9 +122,9 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     faq = load_construction_faq("en")
     questions, answers = faq["question"].tolist(), faq["answer"].tolist()
     gold = list(range(len(faq)))
-    encoder = load_encoder("minilm")
+    encoder = load_encoder(args.encoder)
     index = build_index(encoder, answers)
-    out: dict = {"n": len(faq)}
+    out: dict = {"n": len(faq), "encoder": args.encoder}
     for mode, label in (("lexical", "bm25"), ("dense", "dense"), ("hybrid", "hybrid")):
         out[label] = rank_metrics(search_all(index, encoder, questions, mode), gold)
         log(f"{label}: {out[label]}")
@@ -150,8 +150,8 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         tr = np.random.default_rng(k).permutation(tr)
         n_dev = max(2, len(tr) // 10)
         pairs = pd.DataFrame({"question": [questions[i] for i in tr], "answer": [answers[i] for i in tr]})
-        ref = finetune_encoder(pairs.iloc[n_dev:], pairs.iloc[:n_dev], name=f"fold{k}", recipe=recipe,
-                               registry=registry, miner=encoder)
+        ref = finetune_encoder(pairs.iloc[n_dev:], pairs.iloc[:n_dev], name=f"fold{k}", base=args.encoder,
+                               recipe=recipe, registry=registry, miner=encoder)
         tuned = SentenceTransformerEncoder(
             load_model(f"fold{k}", version=parse_ref(ref)[1], registry=registry).sentence_transformer, ref)
         fold_index = build_index(tuned, answers)
@@ -337,16 +337,17 @@ def table(results: dict) -> str:
     rt = results.get("retrieval")
     if rt:
         fz = rt.get("fusion", {})
-        for key, label in (("bm25", "BM25"), ("dense", "dense (MiniLM)"), ("hybrid_equal", "hybrid, equal-weight RRF k=60"),
+        enc = {"minilm": "MiniLM", "mpnet": "MPNet"}.get(rt.get("encoder", "minilm"), rt.get("encoder"))
+        for key, label in (("bm25", "BM25"), ("dense", f"dense ({enc})"), ("hybrid_equal", "hybrid, equal-weight RRF k=60"),
                            ("hybrid", f"hybrid, weighted RRF k={fz.get('rrf_k')} w={fz.get('lexical_weight')}"),
-                           ("dense_fold", "dense (MiniLM), each question vs its fold's answers only (core bench's protocol)"),
+                           ("dense_fold", f"dense ({enc}), each question vs its fold's answers only (core bench's protocol)"),
                            ("dense_ft_fold", f"dense, fine-tuned, vs its fold's answers only ({rt['ft']['folds']}-fold CV; core bench's protocol)"),
                            ("dense_ft", f"dense, fine-tuned ({rt['ft']['folds']}-fold CV)"),
                            ("hybrid_ft", f"hybrid, fine-tuned ({rt['ft']['folds']}-fold CV)")):
             if key not in rt:
                 continue
             m = rt[key]
-            ref = {"bm25": "issue: 0.575 / 0.449", "dense": "issue: 0.813 / 0.671"}.get(key, "")
+            ref = {"bm25": "issue: 0.575 / 0.449", "dense": "issue (MiniLM): 0.813 / 0.671"}.get(key, "")
             tgt = "R@5 ≥ 0.90, MRR ≥ 0.78" if key == "hybrid_ft" else ""
             rows.append(f"| FAQ retrieval {label}: R@1 / R@5 / MRR | {m['recall@1']:.3f} / {m['recall@5']:.3f} / "
                         f"{m['mrr']:.3f} | {ref} | {tgt} |")
@@ -384,6 +385,7 @@ def main() -> None:
     parser.add_argument("--full-epochs", type=int, default=3)
     parser.add_argument("--oos-method", default="head")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--encoder", default="minilm", help="Retrieval section: the base encoder (minilm, mpnet).")
     parser.add_argument("--ft-epochs", type=int, default=3)
     parser.add_argument("--ft-lr", type=float, default=5e-5)
     parser.add_argument("--ft-batch", type=int, default=32)
