@@ -75,8 +75,22 @@ class NearestExampleIntents:
             return (queries @ self._vectors_t).max(dim=1).values.numpy()
 
     def predict(self, texts: list[str]) -> list[IntentGuess]:
-        guesses = self.model.predict(list(texts))
-        return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, self.confidence(texts))]
+        import torch
+
+        if self._shares_encoder():
+            # A head-only classifier on the confidence encoder's own base: its pooled features, normalised,
+            # are that encoder's embeddings, so one forward pass serves both the label and the confidence.
+            guesses, feats = self.model.predict_with_features(list(texts))  # type: ignore[attr-defined]
+            queries = torch.from_numpy(feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12))
+            with one_thread(len(texts)):
+                conf = (queries @ self._vectors_t).max(dim=1).values.numpy()
+        else:
+            guesses, conf = self.model.predict(list(texts)), self.confidence(texts)
+        return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, conf)]
+
+    def _shares_encoder(self) -> bool:
+        key = getattr(self.model, "feature_key", None)
+        return key is not None and key[0] == self.encoder.name and key[1] == "mean"
 
 
 def with_confidence(model: IntentModel, kind: str, encoder: Encoder | None = None,

@@ -55,6 +55,19 @@ class CoreIntentModel:
         with one_thread(len(texts)):
             return np.asarray(self.classifier.predict_proba(list(texts)))
 
+    @property
+    def feature_key(self) -> tuple | None:
+        """(base model, pooling, max length) for a head-only classifier, whose features are the base's."""
+        return getattr(self.classifier, "feature_key", None)
+
+    def predict_with_features(self, texts: list[str]) -> tuple[list[IntentGuess], np.ndarray]:
+        """Guesses and the pooled sentence features they came from, in one encoder pass (head-only models)."""
+        with one_thread(len(texts)):
+            feats = np.asarray(self.classifier.features(list(texts)), dtype=np.float32)
+            proba = np.asarray(self.classifier.predict_proba_from_features(feats))
+        best = proba.argmax(1)
+        return [IntentGuess(self.labels[int(i)], float(row[i])) for i, row in zip(best, proba)], feats
+
 
 class PrototypeIntentModel:
     """Few-shot intents without training: nearest class centroid of encoder embeddings.

@@ -118,3 +118,35 @@ def test_per_message_calls_run_on_one_thread():
     finally:
         torch.set_num_threads(old)
         faiss.omp_set_num_threads(old_faiss)
+
+
+def test_head_only_intent_model_scores_label_and_confidence_in_one_pass(encoder, tmp_path, monkeypatch):
+    """A head-only classifier on MiniLM shares its features with the MiniLM confidence encoder: one forward
+    pass per message, with the labels and scores the two-pass path gives."""
+    import pandas as pd
+
+    from customer_service.intents import CoreIntentModel
+    from shared.api import finetune, load_model
+    from shared.config import TrainConfig
+    from shared.registry import Registry
+
+    frame = pd.DataFrame([(t, label) for label, texts in EXAMPLES.items() for t in texts * 4],
+                         columns=["text", "label"])
+    registry = Registry(tmp_path / "reg")
+    finetune(frame, name="intents", method="head", registry=registry, splits=(frame, frame, frame),
+             config=TrainConfig(epochs=20, patience=20, progress=False))
+    core = CoreIntentModel(load_model("intents", registry=registry))
+    model = NearestExampleIntents(core, encoder, TEXTS)
+    assert model._shares_encoder()
+    queries = ["Has my card been posted yet?", "I'd like a refund please", "Recommend a pizza place"]
+    encoded: list[int] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts: encoded.append(len(texts)) or real(texts))
+    one_pass = model.predict(queries)
+    assert encoded == []  # the confidence came from the classifier's own pass
+    monkeypatch.setattr(model, "_shares_encoder", lambda: False)
+    two_pass = model.predict(queries)
+    assert [g.label for g in one_pass] == [g.label for g in two_pass] == ["card_arrival", "request_refund",
+                                                                           two_pass[2].label]
+    assert [g.score for g in one_pass] == pytest.approx([g.score for g in two_pass], abs=5e-3)  # bf16 vs fp32
+    assert [g.probability for g in one_pass] == pytest.approx([g.probability for g in two_pass], abs=5e-3)
