@@ -11,29 +11,56 @@ Batches (ingest, training) keep the process's thread count.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 SMALL_BATCH = 4  # up to this many texts a call counts as "per message"
 
+# The thread count is process-wide, and Streamlit answers each session in its own thread: the first
+# per-message call to enter saves the counts and the last to leave restores them, so overlapping calls
+# never restore a count another call set (a plain save/restore per call could leave the process on one
+# thread for good). A batch that overlaps a per-message call runs on one thread for the overlap.
+_lock = threading.Lock()
+_active = 0
+_saved: tuple[int, int | None] = (1, None)
+
 
 @contextmanager
 def one_thread(n_texts: int = 1) -> Iterator[None]:
     """torch (and FAISS, if loaded) on one thread inside the block when `n_texts` is a per-message call."""
-    import torch
-
-    faiss = sys.modules.get("faiss")
-    old = torch.get_num_threads()
-    old_faiss = faiss.omp_get_max_threads() if faiss is not None else 1
-    if n_texts > SMALL_BATCH or (old == 1 and old_faiss == 1):
+    if n_texts > SMALL_BATCH:
         yield
         return
-    torch.set_num_threads(1)
-    if faiss is not None:
-        faiss.omp_set_num_threads(1)
+    _enter()
     try:
         yield
     finally:
-        torch.set_num_threads(old)
-        if faiss is not None:
-            faiss.omp_set_num_threads(old_faiss)
+        _leave()
+
+
+def _enter() -> None:
+    global _active, _saved
+    import torch
+
+    faiss = sys.modules.get("faiss")
+    with _lock:
+        if _active == 0:
+            _saved = (torch.get_num_threads(), faiss.omp_get_max_threads() if faiss is not None else None)
+            torch.set_num_threads(1)
+            if faiss is not None:
+                faiss.omp_set_num_threads(1)
+        _active += 1
+
+
+def _leave() -> None:
+    global _active
+    import torch
+
+    faiss = sys.modules.get("faiss")
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            torch.set_num_threads(_saved[0])
+            if faiss is not None and _saved[1] is not None:
+                faiss.omp_set_num_threads(_saved[1])

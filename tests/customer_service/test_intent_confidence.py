@@ -150,3 +150,42 @@ def test_head_only_intent_model_scores_label_and_confidence_in_one_pass(encoder,
                                                                            two_pass[2].label]
     assert [g.score for g in one_pass] == pytest.approx([g.score for g in two_pass], abs=5e-3)  # bf16 vs fp32
     assert [g.probability for g in one_pass] == pytest.approx([g.probability for g in two_pass], abs=5e-3)
+
+
+def test_overlapping_per_message_calls_restore_the_process_thread_count():
+    """Two sessions' calls overlap (A enters, B enters, A leaves, B leaves): the count stays 1 until the
+    last one leaves, then comes back to what it was, not to the 1 that B saw on entering."""
+    import threading
+
+    import torch
+
+    from customer_service.cpu import one_thread
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, int] = {}
+
+    def session_a() -> None:
+        with one_thread(1):
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def session_b() -> None:
+        a_in.wait(10)
+        with one_thread(1):
+            b_in.set()
+            a_out.wait(10)
+            seen["b_after_a_left"] = torch.get_num_threads()
+
+    try:
+        threads = [threading.Thread(target=session_a), threading.Thread(target=session_b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert seen == {"b_after_a_left": 1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
