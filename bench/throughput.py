@@ -1,7 +1,8 @@
 """Training throughput: the core's trainer against Hugging Face `Trainer`, same model, data and epoch.
 
 Baseline = the tutorial-style HF Trainer set-up: pad every sample to 128 tokens, batch 32, fp32.
-Ours = length-bucketed dynamic padding (rounded to multiples of 8), fused AdamW and bf16 autocast on CUDA,
+Ours = length-bucketed dynamic padding (rounded to multiples of 8), fused AdamW and bf16 autocast on CUDA
+and on CPUs with native bf16 (`--precision fp32` to compare without it),
 optional torch.compile on CUDA. On CUDA the script also prints the fraction of the arithmetic limit:
 6 × non-embedding params × real tokens per sample, against a measured bf16 matmul rate.
 
@@ -91,7 +92,8 @@ def run_core(args, texts, labels, tokenizer, path, device) -> tuple[float, float
     task = ClassificationTask(examples, [], tokenizer.pad_token_id, 8, device)
     batch = args.batch_size or (256 if device.type == "cuda" else 32)
     lr = 5e-5 * (batch / 32) ** 0.5  # square-root LR scaling for the larger GPU batch
-    config = TrainConfig(epochs=1, progress=False, compile=args.compile, optim=OptimConfig(lr=lr, batch_size=batch))
+    config = TrainConfig(epochs=1, progress=False, compile=args.compile, precision=args.precision,
+                         optim=OptimConfig(lr=lr, batch_size=batch))
     start = time.perf_counter()
     Trainer(model, task, config, lr, device).fit()
     if device.type == "cuda":
@@ -121,6 +123,8 @@ def main() -> None:
     parser.add_argument("--random-init", choices=sorted(SIZES), help="Random-init BERT of this size (GPU anchor).")
     parser.add_argument("--batch-size", type=int, default=None, help="Ours (default 32 CPU, 256 CUDA).")
     parser.add_argument("--compile", action="store_true", help="torch.compile our model (CUDA).")
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                        help="Ours: auto = bf16 autocast on CUDA and on CPUs with native bf16, else fp32.")
     args = parser.parse_args()
     if not args.data_dir:
         parser.error("give --data-dir or set VERTICALS_DATA")
