@@ -54,8 +54,8 @@ class ClassifierPredictor:
     def feature_key(self) -> tuple[str, str, int] | None:
         """Set for head-only models, whose encoder is the unchanged base: models with equal keys read the
         same sentence features, so one encoder pass can serve them all (see `predict_proba_from_features`)."""
-        if self.card.method != "head":
-            return None
+        if self.card.method != "head" or self.card.hyperparameters.get("text_pair"):
+            return None  # a changed encoder, or features of text pairs: nothing another model can reuse
         return (self.card.base_model, self.card.hyperparameters.get("pooling", "mean"), self.max_length)
 
     def features(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
