@@ -192,7 +192,7 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
         base = load_intent_base(settings.intent_data, data_dir)
         method = intent_method or settings.intent_method
         report = retrain_intents(settings.intent_model, base, export.intents, method=method,
-                                 epochs=epochs or default_intent_epochs(method))
+                                 epochs=epochs or default_intent_epochs(method), model=settings.intent_base_model)
         ws.forget_intents(settings.intent_model)
         typer.echo(report.line())
     if encoder:

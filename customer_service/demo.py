@@ -95,7 +95,7 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
         registry.current(BANK_INTENTS)
         trained = False
     except (RegistryError, LookupError):
-        finetune(None, task="classification", name=BANK_INTENTS, model="minilm", method=method,
+        finetune(None, task="classification", name=BANK_INTENTS, model=ws.settings(BANK).intent_base_model, method=method,
                  config=TrainConfig(epochs=epochs, progress=False), splits=(train, dev, dev), registry=registry)
         trained = True
     kb = ws.knowledge(BANK)

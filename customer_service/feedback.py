@@ -115,7 +115,7 @@ def accuracy(model: Any, frame: pd.DataFrame) -> float:
 
 
 def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, method: str = "head",
-                    epochs: int = 10, registry: Any = None) -> RetrainReport:
+                    epochs: int = 10, registry: Any = None, model: str = "minilm") -> RetrainReport:
     """Fine-tune on base + confirmed examples; promote only if dev accuracy is not worse."""
     from customer_service.intents import CoreIntentModel
     from shared.api import finetune
@@ -132,7 +132,7 @@ def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, 
         current_acc: float | None = accuracy(current, dev)
     except LookupError:
         current_acc = None
-    res = finetune(None, task="classification", name=task_name, model="minilm", method=method,
+    res = finetune(None, task="classification", name=task_name, model=model, method=method,
                    config=TrainConfig(epochs=epochs, progress=False), splits=(data, dev, dev),
                    registry=registry, promote=False)
     from shared.api import load_model

@@ -64,6 +64,7 @@ def test_retrieval_mrr_is_exact(encoder):
 def test_retrain_intents_promotes_only_if_not_worse(tmp_path):
     """Real head fine-tuning through the core on a small Banking77-like set (slow: trains twice)."""
     from customer_service.feedback import retrain_intents
+    from shared.errors import ModelNotFoundError
     from shared.registry import Registry
 
     texts = {"card_arrival": ["where is my card", "my card has not arrived", "card still not here",
@@ -77,3 +78,7 @@ def test_retrain_intents_promotes_only_if_not_worse(tmp_path):
     second = retrain_intents("t-intents", base, pd.DataFrame({"text": ["where's the card"], "label": ["card_arrival"]}),
                              epochs=3, registry=registry)
     assert second.promoted == (second.candidate_metric >= second.current_metric)
+    assert {c.base_model for c in registry.list("t-intents")} == {"minilm"}
+    with pytest.raises(ModelNotFoundError, match="Unknown model 'no-such-model'"):  # the base is passed through
+        retrain_intents("t-intents", base, base.iloc[:0], epochs=1, registry=registry, model="no-such-model")
+    assert len(registry.list("t-intents")) == 2  # nothing half-registered

@@ -74,6 +74,9 @@ def test_settings_stored_before_the_option_keep_their_probability_threshold():
     assert WorkspaceSettings.from_dict({}).handoff.intent_confidence == "nearest"
     with pytest.raises(SettingsError, match="intent_method"):
         WorkspaceSettings(intent_method="prompting")
+    assert WorkspaceSettings.from_dict({}).intent_base_model == "minilm"  # stored before the option existed
+    with pytest.raises(SettingsError, match="intent_base_model is empty"):
+        WorkspaceSettings(intent_base_model=" ")
 
 
 def test_workspace_bot_scores_intents_by_nearest_example(workspaces, encoder):
