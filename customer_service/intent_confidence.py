@@ -25,6 +25,7 @@ from customer_service.encoder import Encoder
 from customer_service.errors import NoTrainingDataError
 from customer_service.intents import IntentGuess, IntentModel
 from shared.errors import ConfigError
+from shared.metrics import unit_rows
 
 CONFIDENCE_KINDS = ("nearest", "softmax")
 
@@ -81,7 +82,7 @@ class NearestExampleIntents:
             # A head-only classifier on the confidence encoder's own base: its pooled features, normalised,
             # are that encoder's embeddings, so one forward pass serves both the label and the confidence.
             guesses, feats = self.model.predict_with_features(list(texts))  # type: ignore[attr-defined]
-            queries = torch.from_numpy(feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12))
+            queries = torch.from_numpy(unit_rows(feats))
             with one_thread(len(texts)):
                 conf = (queries @ self._vectors_t).max(dim=1).values.numpy()
         else:

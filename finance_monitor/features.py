@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shared.metrics import unit_rows
+
 if TYPE_CHECKING:
     from finance_monitor.scoring import FeatureScorer
 
@@ -45,6 +47,3 @@ class EncoderFeatures:
                            dtype=np.float32)
         return unit_rows(feats) if normalize else feats
 
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from finance_monitor.entities import EntityMatcher, WatchEntry
 from finance_monitor.errors import ModelUnavailableError
-from finance_monitor.features import EncoderFeatures, FeatureCache, unit_rows
+from finance_monitor.features import EncoderFeatures, FeatureCache
 from finance_monitor.settings import ModelSettings
 from finance_monitor.store import (
     CustomTopicRow,
@@ -30,6 +30,7 @@ from finance_monitor.store import (
     WatchRow,
     insert_ignore,
 )
+from shared.metrics import unit_rows
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
@@ -40,6 +41,11 @@ def format_report(report: dict[str, Any]) -> str:
         for label, row in zip(labels, report["confusion_matrix"]):
             lines.append(f"{label:<{width}}" + "".join(f"{v:>10d}" for v in row))
     return "\n".join(lines)
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero): pooled features → cosine-ready embeddings."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -71,8 +71,9 @@ class ClassifierPredictor:
     def predict_proba_from_features(self, features: np.ndarray) -> np.ndarray:
         """Probabilities from features another model with the same `feature_key` computed."""
         if self.feature_key is None:
-            raise ConfigError(f"Model {self.card.name} {self.card.version} was trained with method "
-                              f"{self.card.method!r}: its encoder changed, so it cannot score shared features. "
+            raise ConfigError(f"Model {self.card.name} {self.card.version} (method {self.card.method!r}"
+                              f"{', text pairs' if self.card.hyperparameters.get('text_pair') else ''}) does not "
+                              "read the base encoder's single-text features, so it cannot score shared features. "
                               "Call predict_proba(texts) instead.")
         feats = torch.as_tensor(np.asarray(features, dtype=np.float32), device=self.device)
         with eval_mode(self.model):
