@@ -135,7 +135,13 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     # Cross-validated fine-tuning through the core: each fold's questions are scored by an encoder that
     # never saw them; 10 % of the other folds' pairs are its dev split (early stopping, nothing else).
     recipe = EncoderRecipe(epochs=args.ft_epochs, lr=args.ft_lr, batch_size=args.ft_batch,
-                           max_length=args.ft_max_length, hard_negatives=args.ft_hard_negatives)
+                           max_length=args.ft_max_length, hard_negatives=args.ft_hard_negatives,
+                           teacher=args.ft_teacher, distill_alpha=args.ft_distill_alpha,
+                           distill_temperature=args.ft_distill_temperature)
+    miner = encoder if args.ft_miner in (None, args.encoder) else load_encoder(args.ft_miner)
+    # The negatives come from what each fold's encoder will be ranked against: the whole knowledge base
+    # (answers only; the held-out questions and their pairing are never seen), or the training answers.
+    negative_pool = answers if args.ft_negative_pool == "kb" else None
     registry = Registry(Path(tempfile.mkdtemp(prefix="cs-bench-enc-")))
     folds = KFold(n_splits=args.folds, shuffle=True, random_state=42)
     ft_dense: list[list[int]] = [[] for _ in gold]
@@ -151,7 +157,7 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         n_dev = max(2, len(tr) // 10)
         pairs = pd.DataFrame({"question": [questions[i] for i in tr], "answer": [answers[i] for i in tr]})
         ref = finetune_encoder(pairs.iloc[n_dev:], pairs.iloc[:n_dev], name=f"fold{k}", base=args.encoder,
-                               recipe=recipe, registry=registry, miner=encoder)
+                               recipe=recipe, registry=registry, miner=miner, negative_pool=negative_pool)
         tuned = SentenceTransformerEncoder(
             load_model(f"fold{k}", version=parse_ref(ref)[1], registry=registry).sentence_transformer, ref)
         fold_index = build_index(tuned, answers)
@@ -170,7 +176,9 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     out["dense_ft"] = rank_metrics(ft_dense, gold)
     out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
     out["ft"] = {"folds": args.folds, "train_s": time.perf_counter() - t, "via": "shared.api.finetune(task='embedding')",
-                 **{k: getattr(recipe, k) for k in ("epochs", "lr", "batch_size", "max_length", "hard_negatives")}}
+                 "miner": args.ft_miner or args.encoder, "negative_pool": args.ft_negative_pool,
+                 **{k: getattr(recipe, k) for k in ("epochs", "lr", "batch_size", "max_length", "hard_negatives",
+                                                    "teacher", "distill_alpha", "distill_temperature")}}
     log(f"hybrid_ft: {out['hybrid_ft']}")
     return out
 
@@ -391,6 +399,12 @@ def main() -> None:
     parser.add_argument("--ft-batch", type=int, default=32)
     parser.add_argument("--ft-hard-negatives", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--ft-max-length", type=int, default=128, help="Token limit while fine-tuning the encoder.")
+    parser.add_argument("--ft-miner", default=None, help="Encoder that mines the hard negatives (default: --encoder).")
+    parser.add_argument("--ft-negative-pool", choices=("kb", "train"), default="kb",
+                        help="Mine negatives from the whole knowledge base (the bot's way) or the training answers.")
+    parser.add_argument("--ft-teacher", default=None, help="Distil the encoder from this one (e.g. mpnet).")
+    parser.add_argument("--ft-distill-alpha", type=float, default=0.5)
+    parser.add_argument("--ft-distill-temperature", type=float, default=1.0)
     parser.add_argument("--target-precision", type=float, default=0.97)
     parser.add_argument("--target-rejection", type=float, default=0.9)
     parser.add_argument("--latency-n", type=int, default=200)

@@ -25,6 +25,12 @@ class RetrievalSettings:
     rrf_k: int = field(default=10, metadata={"help": "Reciprocal-rank-fusion constant."})
     lexical_weight: float = field(default=0.2, metadata={"help": "Weight of the BM25 ranking in the fusion (dense = 1)."})
     candidates: int = field(default=30, metadata={"help": "Hits taken from each retriever before fusion."})
+    index_encoder: str = field(default="", metadata={
+        "help": "A larger encoder that embeds the passages only (e.g. mpnet); queries reach its space through a "
+                "fitted projection of the serving encoder's vector, so answer latency stays the serving encoder's. "
+                "'' = off."})
+    projection_weight: float = field(default=1.0, metadata={
+        "help": "Weight of the index encoder's cosine in the dense score (serving encoder's = 1)."})
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 100:
@@ -35,6 +41,8 @@ class RetrievalSettings:
             )
         if not 0 <= self.lexical_weight <= 10:
             raise SettingsError(f"lexical_weight must be in [0, 10], got {self.lexical_weight}.")
+        if not 0 <= self.projection_weight <= 10:
+            raise SettingsError(f"projection_weight must be in [0, 10], got {self.projection_weight}.")
         for name in ("top_k", "rrf_k", "candidates"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")

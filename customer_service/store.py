@@ -47,6 +47,7 @@ from customer_service.errors import (
     WorkspaceExistsError,
 )
 from customer_service.ingest import ChunkData, ParsedDocument
+from customer_service.projection import QueryProjection
 
 
 def default_redactor() -> Callable[[str], str]:
@@ -112,6 +113,25 @@ class Chunk(Base):
     encoder: Mapped[str] = mapped_column(String(500))
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class ChunkVector(Base):
+    """A chunk's embedding by the workspace's index encoder (customer_service/projection.py); deleted with it."""
+    __tablename__ = "chunk_vectors"
+    chunk_id: Mapped[int] = mapped_column(ForeignKey("chunks.id", ondelete="CASCADE"), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(500), primary_key=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProjectionRow(Base):
+    """The fitted query projection of a workspace (one per workspace, replaced when refitted)."""
+    __tablename__ = "projections"
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    target: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    n_fit: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Conversation(Base):
@@ -345,6 +365,33 @@ class Store:
             for cid, vec in vectors.items():
                 row = s.get(Chunk, cid)
                 row.embedding, row.encoder = _vec_to_blob(vec), encoder
+
+    def index_vectors(self, workspace_id: int, encoder: str) -> dict[int, np.ndarray]:
+        """The workspace's chunk embeddings by the index encoder `encoder` (chunks without one are absent)."""
+        with self.session() as s:
+            rows = s.execute(select(ChunkVector.chunk_id, ChunkVector.embedding)
+                             .join(Chunk, Chunk.id == ChunkVector.chunk_id)
+                             .where(Chunk.workspace_id == workspace_id, ChunkVector.encoder == encoder)).all()
+            return {cid: blob_to_vec(blob) for cid, blob in rows}
+
+    def set_index_vectors(self, vectors: dict[int, np.ndarray], encoder: str) -> None:
+        with self.session() as s:
+            for cid, vec in vectors.items():
+                s.merge(ChunkVector(chunk_id=cid, encoder=encoder, embedding=_vec_to_blob(vec)))
+
+    def projection(self, workspace_id: int) -> QueryProjection | None:
+        with self.session() as s:
+            row = s.get(ProjectionRow, workspace_id)
+            if row is None:
+                return None
+            weights = blob_to_vec(row.weights).reshape(row.rows, -1).copy()
+            return QueryProjection(row.source, row.target, weights, row.n_fit)
+
+    def set_projection(self, workspace_id: int, projection: QueryProjection) -> None:
+        with self.session() as s:
+            s.merge(ProjectionRow(workspace_id=workspace_id, source=projection.source, target=projection.target,
+                                  rows=projection.weights.shape[0], n_fit=projection.n_fit,
+                                  weights=_vec_to_blob(projection.weights.reshape(-1))))
 
     # ---- conversations --------------------------------------------------------------------------------
     def start_conversation(self, workspace_id: int, title: str = "", now: datetime | None = None) -> Conversation:

@@ -30,6 +30,10 @@ class EncoderRecipe:
     batch_size: int = field(default=32, metadata={"help": "Pairs per step: each query's in-batch negatives."})
     max_length: int = field(default=128, metadata={"help": "Token limit per text (FAQ answers are ~120 at most)."})
     hard_negatives: bool = field(default=True, metadata={"help": "Add one mined hard negative per pair."})
+    teacher: str | None = field(default=None, metadata={
+        "help": "An encoder to distil from (e.g. mpnet): training only, serving stays on the base."})
+    distill_alpha: float = field(default=0.5, metadata={"help": "Weight of the teacher's scores (1 - alpha: pairs)."})
+    distill_temperature: float = field(default=1.0, metadata={"help": "Softmax temperature on the scaled cosines."})
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -69,9 +73,10 @@ def base_model(ref: str, registry: Any = None) -> str:
     return str((registry or Registry()).path(name, version))
 
 
-def mine_hard_negatives(encoder: Any, questions: list[str], answers: list[str]) -> list[str]:
-    """Per question, the highest-ranked answer in `answers` that is not its own (text-wise)."""
-    distinct = list(dict.fromkeys(answers))
+def mine_hard_negatives(encoder: Any, questions: list[str], answers: list[str],
+                        pool: list[str] | None = None) -> list[str]:
+    """Per question, the highest-ranked text in `pool` (default: the answers) that is not its own answer."""
+    distinct = list(dict.fromkeys(list(answers) + list(pool or [])))
     if len(distinct) < 2:
         raise NoTrainingDataError("Hard negatives need at least two different answers.")
     sims = encoder.encode(list(questions)) @ encoder.encode(distinct).T
@@ -82,11 +87,13 @@ def mine_hard_negatives(encoder: Any, questions: list[str], answers: list[str]) 
 
 def finetune_encoder(train: pd.DataFrame, dev: pd.DataFrame | None = None, *, name: str, base: str = "minilm",
                      recipe: EncoderRecipe | None = None, registry: Any = None, promote: bool = False,
-                     miner: Any = None) -> str:
+                     miner: Any = None, negative_pool: list[str] | None = None) -> str:
     """Fine-tune `base` on `train` pairs (`question`, `answer`); returns the new version's `name@version`.
 
     `dev` (default: a seeded 10 % of `train`) drives early stopping. `miner` is the encoder that picks the
-    hard negatives (default: `base` itself). Not promoted unless asked: callers compare first.
+    hard negatives (default: `base` itself) from `negative_pool` (default: the training answers; pass the
+    knowledge base's texts so the negatives are the near misses the bot will actually rank against).
+    Not promoted unless asked: callers compare first.
     """
     from shared.api import finetune
 
@@ -108,12 +115,16 @@ def finetune_encoder(train: pd.DataFrame, dev: pd.DataFrame | None = None, *, na
 
             miner = load_encoder(base)
         train = train.assign(negative=mine_hard_negatives(miner, train["question"].tolist(),
-                                                          train["answer"].tolist()))
+                                                          train["answer"].tolist(), negative_pool))
         if "negative" not in dev:  # the core reads the same columns from every split
             dev = dev.assign(negative=mine_hard_negatives(miner, dev["question"].tolist(), dev["answer"].tolist())
                              if dev["answer"].nunique() >= 2 else dev["answer"])
         negative_col = "negative"
     kwargs = {"registry": registry} if registry is not None else {}
+    if recipe.teacher:
+        from shared.config import DistillConfig
+
+        kwargs["distill"] = DistillConfig(recipe.teacher, recipe.distill_alpha, recipe.distill_temperature)
     res = finetune(None, task="embedding", name=name, query_col="question", positive_col="answer",
                    negative_col=negative_col, model=base_model(base, registry), method="full",
                    config=recipe.train_config(), splits=(train, dev, dev), promote=promote, **kwargs)

@@ -77,8 +77,10 @@ class Workspaces:
         if name not in self._knowledge:
             ws = self.store.workspace(name)
             settings = WorkspaceSettings.from_dict(ws.settings)
-            self._knowledge[name] = KnowledgeBase(self.store, ws.id, self.encoder(settings.retrieval.encoder),
-                                                  settings.retrieval)
+            retrieval = settings.retrieval
+            self._knowledge[name] = KnowledgeBase(
+                self.store, ws.id, self.encoder(retrieval.encoder), retrieval,
+                index_encoder=self.encoder(retrieval.index_encoder) if retrieval.index_encoder else None)
         return self._knowledge[name]
 
     def intents(self, task_name: str) -> IntentModel:

@@ -89,13 +89,15 @@ class TrainConfig:
 
 @dataclass
 class DistillConfig:
-    teacher: str = field(metadata={"help": "The registered classifier to learn from: NAME or NAME@VERSION."})
+    teacher: str = field(metadata={"help": "The model to learn from: a registered NAME or NAME@VERSION of the same "
+                                           "task (for embeddings also a catalogue name, e.g. mpnet)."})
     alpha: float = field(default=0.5, metadata={"help": "Weight of the teacher's soft targets (1 - alpha: labels)."})
     temperature: float = field(default=2.0, metadata={"help": "Softmax temperature for teacher and student."})
 
     def __post_init__(self) -> None:
         if not self.teacher or not self.teacher.strip():
-            raise ConfigError("distillation needs a teacher: the name of a registered classifier (NAME[@VERSION]).")
+            raise ConfigError("distillation needs a teacher: a registered model's NAME[@VERSION] (for embeddings also "
+                              "a catalogue name such as mpnet).")
         if not 0 <= self.alpha <= 1:
             raise ConfigError(f"distillation alpha must be in [0, 1], got {self.alpha!r}")
         if not self.temperature > 0:

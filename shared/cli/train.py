@@ -41,7 +41,8 @@ def finetune(
     dp_epsilon: Optional[float] = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
     dp_delta: Optional[float] = typer.Option(None, help="DP δ (default 1/(10·n))."),
     distill_from: Optional[str] = typer.Option(
-        None, help="[classification] " + _DISTILL["teacher"].metadata["help"] + " Trains on its soft predictions too."),
+        None, help="[classification, embedding] " + _DISTILL["teacher"].metadata["help"]
+        + " Trains on its soft predictions (classes, or in-batch candidates) too."),
     distill_alpha: float = typer.Option(0.5, help=_DISTILL["alpha"].metadata["help"]),
     distill_temperature: float = typer.Option(2.0, help=_DISTILL["temperature"].metadata["help"]),
     redact_pii: bool = typer.Option(False, help="Replace e-mails, phones, cards, IBANs, IPs before training."),
@@ -71,8 +72,9 @@ def finetune(
     if checkpoint_dir is not None:
         extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
     if distill_from is not None:
-        if task != "classification":
-            raise typer.BadParameter("distillation is for classification models", param_hint="--distill-from")
+        if task not in ("classification", "embedding"):
+            raise typer.BadParameter("distillation is for classification and embedding models",
+                                     param_hint="--distill-from")
         extra |= {"distill": DistillConfig(distill_from, distill_alpha, distill_temperature)}
     model = model or ("smollm2" if task == "generation" else "minilm")
     result = run(str(data), task=task, name=name, model=model, method=method, config=config, promote=promote,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -24,6 +25,7 @@ class PairExample:
     positive_ids: list[int]
     negative_ids: list[int] | None
     positive_key: int  # equal for rows whose positive text is the same
+    teacher: dict[str, Any] | None = None  # per side, a teacher's embedding of that text (distillation)
 
 
 def encode_pairs(tokenizer: Any, queries: Sequence[str], positives: Sequence[str],
@@ -44,6 +46,9 @@ def collate(examples: Sequence[PairExample], pad_id: int, pad_multiple: int) -> 
         if seqs and seqs[0] is not None:
             batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"] = pad_batch(seqs, pad_id, pad_multiple)
     batch["positive_key"] = torch.tensor([e.positive_key for e in examples], dtype=torch.long)
+    if examples and examples[0].teacher is not None:
+        for side in examples[0].teacher:
+            batch[f"teacher_{side}"] = torch.from_numpy(np.stack([e.teacher[side] for e in examples]))
     return batch
 
 

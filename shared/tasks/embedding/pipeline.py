@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from shared.card import ModelCard
-from shared.config import TrainConfig, check_method
+from shared.config import DistillConfig, TrainConfig, check_method
 from shared.data.splits import prepare_splits
 from shared.data.tables import TableSource, fingerprint
 from shared.device import pick_device
@@ -22,7 +22,8 @@ from shared.methods import apply_lora, apply_topk, count_trainable
 from shared.models.loading import load_sentence_transformer
 from shared.registry import Registry, check_name
 from shared.tasks.embedding.artifacts import save_embedder
-from shared.tasks.embedding.data import encode_pairs, retrieval_pool
+from shared.tasks.embedding.data import PairExample, encode_pairs, retrieval_pool
+from shared.tasks.embedding.distill import load_teacher, teacher_vectors
 from shared.tasks.embedding.objective import SCALE, EmbeddingTask, evaluate_pool
 from shared.training import distributed
 from shared.training.trainer import Trainer, seed_everything
@@ -47,7 +48,7 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
         config: TrainConfig | None = None, splits: tuple[Any, Any, Any] | None = None,
         registry: Registry | None = None, promote: bool = True, device: torch.device | None = None,
         checkpoint_dir: Path | None = None, resume: bool = False, privacy: Any = None,
-        scale: float = SCALE) -> EmbeddingResult:
+        scale: float = SCALE, distill: DistillConfig | None = None) -> EmbeddingResult:
     config = config or TrainConfig()
     check_method(method)
     if method not in EMBEDDING_METHODS:
@@ -76,6 +77,10 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     tokenizer = st.tokenizer
     train = encode_pairs(tokenizer, train_df[query_col].tolist(), train_df[positive_col].tolist(),
                          train_df[negative_col].tolist() if negative_col else None, max_length)
+    teacher_info: dict[str, Any] = {}
+    if distill is not None:
+        teacher_info = _attach_teacher(distill, registry, train, train_df, query_col, positive_col, negative_col,
+                                       str(device))
     dev_pool = retrieval_pool(dev_df, query_col, positive_col, negative_col)
     test_pool = retrieval_pool(test_df, query_col, positive_col, negative_col)
     log.info("data: %s; train/dev/test pairs = %d/%d/%d", rep.summary(), len(train), len(dev_pool), len(test_pool))
@@ -92,7 +97,7 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     lr = config.lr_for(method)
     log.info("method %s: %d of %d parameters train", method, n_train, n_all)
 
-    task = EmbeddingTask(train, dev_pool, tokenizer.pad_token_id, config.pad_multiple, scale)
+    task = EmbeddingTask(train, dev_pool, tokenizer.pad_token_id, config.pad_multiple, scale, distill=distill)
     fit = Trainer(st, task, config, lr, device, checkpoint_dir=checkpoint_dir,
                   on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
 
@@ -102,8 +107,9 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     card = ModelCard(
         name=name, task="embedding", base_model=model, method=method,
         hyperparameters={**config.to_dict(), "lr": lr, "max_seq_length": max_length,
-                         "loss": "in-batch negatives (MNRL), cosine",
-                         "scale": scale, "trainable_params": n_train, "total_params": n_all},
+                         "loss": "in-batch negatives (MNRL), cosine" + (" + teacher KL" if distill else ""),
+                         "scale": scale, "trainable_params": n_train, "total_params": n_all,
+                         **({"distill": {**asdict(distill), **teacher_info}} if distill else {})},
         data={"fingerprint": fingerprint(train_df, text_cols), "query_col": query_col,
               "positive_col": positive_col, "negative_col": negative_col, "cleaning": rep.__dict__,
               "sizes": {"train": len(train), "dev": len(dev_pool), "test": len(test_pool),
@@ -123,6 +129,20 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
         (staged / "evaluation.txt").write_text(report + "\n")
         version = registry.add(name, staged, card, promote=promote)
     return EmbeddingResult(name, version, registry.path(name, version), metrics, report, card)
+
+
+def _attach_teacher(distill: DistillConfig, registry: Registry | None, train: list[PairExample],
+                    train_df: Any, query_col: str, positive_col: str, negative_col: str | None,
+                    device: str) -> dict[str, Any]:
+    """Embed every training text with the teacher once and hang its vectors on the examples."""
+    teacher, info = load_teacher(distill, registry, device)
+    sides = {"query": query_col, "positive": positive_col, **({"negative": negative_col} if negative_col else {})}
+    columns = {side: train_df[col].tolist() for side, col in sides.items()}
+    vectors = teacher_vectors(teacher, [text for texts in columns.values() for text in texts])
+    del teacher  # free the teacher before the student trains
+    for i, example in enumerate(train):
+        example.teacher = {side: vectors[texts[i]] for side, texts in columns.items()}
+    return info
 
 
 def format_comparison(before: dict[str, float], after: dict[str, float], n_queries: int, n_candidates: int) -> str:
