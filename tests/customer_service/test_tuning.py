@@ -30,6 +30,17 @@ def test_hard_negative_is_the_best_ranked_wrong_answer(encoder, faq):
         mine_hard_negatives(encoder, questions[:2], [answers[0]] * 2)
 
 
+def test_hard_negatives_can_come_from_a_wider_pool(encoder, faq):
+    questions, answers = faq["question"].tolist()[:6], faq["answer"].tolist()[:6]
+    pool = faq["answer"].tolist()[6:20]
+    negatives = mine_hard_negatives(encoder, questions, answers, pool)
+    texts = list(dict.fromkeys(answers + pool))
+    sims = encoder.encode(questions) @ encoder.encode(texts).T
+    for i, neg in enumerate(negatives):
+        assert neg == next(texts[j] for j in sims[i].argsort()[::-1] if texts[j] != answers[i])
+    assert any(neg in pool for neg in negatives)  # the pool is really searched
+
+
 @pytest.mark.slow
 def test_retrain_encoder_registers_and_promotes_only_if_not_worse(faq, tmp_path):
     """Real full fine-tuning of MiniLM through the core on ~40 FAQ pairs (one epoch, about a minute)."""
