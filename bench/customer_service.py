@@ -81,7 +81,39 @@ def run_intents(args: argparse.Namespace, registry_root: Path) -> dict:
                        "base": args.intent_base, "lr": res.card.hyperparameters.get("lr"),
                        "head_lr_multiplier": args.intent_head_lr_multiplier, "epochs": epochs, "epochs_run": res.card.training.get("epochs_run"), "version": res.version}
         log(f"{method}: accuracy {res.metrics['accuracy']:.4f} in {train_s:.0f} s")
+        if args.intent_blend:
+            out[f"{method}+blend"] = intent_blend(f"bench-b77-{method}", registry, train, dev, test)
+            log(f"{method}+blend: {out[method + '+blend']}")
     return out
+
+
+def intent_blend(task: str, registry, train: pd.DataFrame, dev: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """The classifier blended with the lexical and nearest-example votes (customer_service/intent_blend.py):
+    weights chosen on dev from the members' probabilities, then test accuracy through the bot's own path."""
+    from customer_service.encoder import load_encoder
+    from customer_service.intent_blend import example_label_index, fit_blend, lexical_model
+    from customer_service.intent_confidence import example_vectors, with_confidence
+    from customer_service.intents import CoreIntentModel
+    from customer_service.workspace import CONFIDENCE_ENCODER
+
+    model = CoreIntentModel.load(task, registry=registry)
+    encoder = load_encoder(CONFIDENCE_ENCODER)
+    texts, labels = train["text"].astype(str).tolist(), train["label"].astype(str).tolist()
+    with tempfile.TemporaryDirectory() as cache:  # a cold lexical fit, timed
+        vectors = example_vectors(encoder, texts, Path(cache))  # encoded once, read back by with_confidence
+        t = time.perf_counter()
+        weights, chosen = fit_blend(model, encoder, texts, labels, dev["text"].astype(str).tolist(),
+                                    dev["label"].astype(str).tolist(), cache=Path(cache), example_vectors=vectors)
+        fit_s = time.perf_counter() - t
+        scored = with_confidence(model, "nearest", encoder, texts, cache=Path(cache), example_labels=labels,
+                                 blend=weights)
+        guesses = scored.predict(test["text"].astype(str).tolist())
+        lexical = lexical_model(texts, labels, Path(cache))
+    accuracy = float(np.mean([g.label == y for g, y in zip(guesses, test["label"].astype(str))]))
+    lex_acc = float((lexical.predict_proba(test["text"].astype(str).tolist(), model.labels).argmax(1)
+                     == example_label_index(test["label"].astype(str).tolist(), model.labels)).mean())
+    return {"accuracy": accuracy, **chosen, "lexical_weight": weights.lexical, "neighbour_weight": weights.neighbours,
+            "temperature": weights.temperature, "lexical_alone": lex_acc, "fit_s": fit_s}
 
 
 # ---- retrieval --------------------------------------------------------------------------------------
@@ -283,7 +315,7 @@ def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
 
 # ---- latency ---------------------------------------------------------------------------------------
 
-def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dict:
+def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path, prior: dict | None = None) -> dict:
     import torch
 
     from customer_service.compose import LocalGenerator
@@ -321,8 +353,16 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path) -> dic
         from customer_service.workspace import CONFIDENCE_ENCODER
 
         train_all, _ = load_banking77(args.data_dir)
-        intents = with_confidence(intents, "nearest", ws.encoder(CONFIDENCE_ENCODER),
-                                  dev_split(train_all)[0]["text"].tolist())
+        train = dev_split(train_all)[0]
+        blend = None
+        if args.latency_blend:  # the weights the intents section chose on dev, else the given ones
+            from customer_service.intent_blend import BlendWeights
+
+            chosen = next((r for k, r in prior.get("intents", {}).items() if k.endswith("+blend")), {}) if prior else {}
+            blend = BlendWeights(chosen.get("lexical_weight", args.blend_lexical), chosen.get("neighbour_weight", args.blend_neighbours))
+        intents = with_confidence(intents, "nearest", ws.encoder(CONFIDENCE_ENCODER), train["text"].tolist(),
+                                  example_labels=train["label"].astype(str).tolist(), blend=blend)
+        out["blend"] = None if blend is None else {"lexical": blend.lexical, "neighbours": blend.neighbours}
     out["intent_model"] = task
     ws.create("bank", WorkspaceSettings(templates=load_templates("banking77"),
                                         handoff=HandoffSettings(intent_threshold=0.8)))
@@ -446,6 +486,13 @@ def main() -> None:
     parser.add_argument("--intent-patience", type=int, default=2)
     parser.add_argument("--latency-intent-model", default="",
                         help="Latency section: time this registered intent model (default: bench-b77-head, else bench-oos).")
+    parser.add_argument("--intent-blend", action=argparse.BooleanOptionalAction, default=True,
+                        help="Intents section: also measure each model blended with the lexical and neighbour votes.")
+    parser.add_argument("--latency-blend", action=argparse.BooleanOptionalAction, default=True,
+                        help="Latency section: the intent model blended (weights from the intents section's result "
+                             "when it is in the results, else --blend-lexical/--blend-neighbours).")
+    parser.add_argument("--blend-lexical", type=float, default=0.6)
+    parser.add_argument("--blend-neighbours", type=float, default=0.6)
     parser.add_argument("--oos-method", default="head")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--encoder", default="minilm", help="Retrieval section: the base encoder (minilm, mpnet).")
@@ -497,7 +544,7 @@ def main() -> None:
             elif section == "oos":
                 res = run_oos(args, registry_root)
             elif section == "latency":
-                res = run_latency(args, registry_root, Path(tmp))
+                res = run_latency(args, registry_root, Path(tmp), results)
             else:
                 raise SystemExit(f"unknown section {section!r}; use {','.join(SECTIONS)}")
             res["_run"] = {"at": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": time.perf_counter() - t,

@@ -23,6 +23,7 @@ import numpy as np
 from customer_service.cpu import one_thread
 from customer_service.encoder import Encoder
 from customer_service.errors import NoTrainingDataError
+from customer_service.intent_blend import BlendWeights, IntentBlend, example_label_index, lexical_model
 from customer_service.intents import IntentGuess, IntentModel
 from shared.errors import ConfigError
 from shared.metrics import unit_rows
@@ -52,7 +53,7 @@ class NearestExampleIntents:
     """Wraps an intent model: the classifier's label, scored by the nearest training example's cosine."""
 
     def __init__(self, model: IntentModel, encoder: Encoder, examples: list[str],
-                 vectors: np.ndarray | None = None) -> None:
+                 vectors: np.ndarray | None = None, blend: IntentBlend | None = None) -> None:
         if not examples:
             raise NoTrainingDataError("Nearest-example confidence needs the intent model's training examples; "
                                       "got none. Set the workspace's intent_data, or use intent_confidence "
@@ -60,6 +61,8 @@ class NearestExampleIntents:
         self.model = model
         self.encoder = encoder
         self.labels = list(model.labels)
+        # The label from the classifier alone, or blended with signals this pass already has (intent_blend.py).
+        self.blend = blend if blend is not None and blend.weights.active and hasattr(model, "predict_proba") else None
         import torch
 
         vecs = vectors if vectors is not None else encoder.encode(list(examples))
@@ -78,6 +81,8 @@ class NearestExampleIntents:
     def predict(self, texts: list[str]) -> list[IntentGuess]:
         import torch
 
+        if self.blend is not None:
+            return self._predict_blended(list(texts))
         if self._shares_encoder():
             # A head-only classifier on the confidence encoder's own base: its pooled features, normalised,
             # are that encoder's embeddings, so one forward pass serves both the label and the confidence.
@@ -89,14 +94,39 @@ class NearestExampleIntents:
             guesses, conf = self.model.predict(list(texts)), self.confidence(texts)
         return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, conf)]
 
+    def _predict_blended(self, texts: list[str]) -> list[IntentGuess]:
+        import torch
+
+        assert self.blend is not None
+        if self._shares_encoder():  # one forward pass, as above
+            classifier = self.model.classifier  # type: ignore[attr-defined]
+            with one_thread(len(texts)):
+                feats = np.asarray(classifier.features(texts), dtype=np.float32)
+                proba = np.asarray(classifier.predict_proba_from_features(feats))
+            queries = torch.from_numpy(unit_rows(feats))
+        else:
+            proba = np.asarray(self.model.predict_proba(texts))  # type: ignore[attr-defined]
+            queries = torch.from_numpy(self.encoder.encode(texts))
+        with one_thread(len(texts)):
+            sims = (queries @ self._vectors_t).numpy()
+        scores = self.blend.combine(texts, proba, sims, self.labels)
+        best = scores.argmax(1)
+        return [IntentGuess(self.labels[int(j)], float(row.max()), probability=float(p[j]))
+                for j, row, p in zip(best, sims, proba)]
+
     def _shares_encoder(self) -> bool:
         key = getattr(self.model, "feature_key", None)
         return key is not None and key[0] == self.encoder.name and key[1] == "mean"
 
 
 def with_confidence(model: IntentModel, kind: str, encoder: Encoder | None = None,
-                    examples: list[str] | None = None, cache: Path | None = None) -> Any:
-    """The intent model whose `.score` the handoff threshold is compared with, for confidence `kind`."""
+                    examples: list[str] | None = None, cache: Path | None = None,
+                    example_labels: list[str] | None = None, blend: BlendWeights | None = None) -> Any:
+    """The intent model whose `.score` the handoff threshold is compared with, for confidence `kind`.
+
+    With `blend` weights and the examples' labels, its label also takes the lexical and neighbour votes
+    (intent_blend.py); the score stays the nearest-example cosine.
+    """
     if kind == "softmax":
         return model
     if kind != "nearest":
@@ -105,4 +135,10 @@ def with_confidence(model: IntentModel, kind: str, encoder: Encoder | None = Non
         raise ConfigError("nearest-example confidence needs an encoder: pass the workspace encoder, or use 'softmax'")
     examples = list(examples or [])
     vectors = example_vectors(encoder, examples, cache) if examples else None
-    return NearestExampleIntents(model, encoder, examples, vectors)
+    mixed = None
+    if blend is not None and blend.active and examples and example_labels is not None:
+        if len(example_labels) != len(examples):
+            raise ValueError(f"{len(examples)} examples but {len(example_labels)} labels.")
+        lexical = lexical_model(examples, example_labels, cache) if blend.lexical else None
+        mixed = IntentBlend(lexical, example_label_index(example_labels, model.labels), blend)
+    return NearestExampleIntents(model, encoder, examples, vectors, blend=mixed)

@@ -98,6 +98,11 @@ class WorkspaceSettings:
         "help": "Pretrained model the intent classifier starts from: minilm (fast; one pass per message with "
                 "the confidence encoder when head-only) or mpnet (Banking77 0.941 vs MiniLM's 0.933 in "
                 "bench/quality.py; ~7x slower per message), or a local model folder."})
+    intent_lexical_weight: float = field(default=0.0, metadata={
+        "help": "Weight of the TF-IDF intent vote in the label (0 = the classifier alone; intent_blend.py). "
+                "Needs intent_data and 'nearest' intent confidence."})
+    intent_neighbour_weight: float = field(default=0.0, metadata={
+        "help": "Weight of the nearest-training-example intent vote in the label (0 = off)."})
     templates: dict[str, str] = field(default_factory=dict, metadata={"help": "Answer template per intent, with {slot|default} slots."})
     attribution: str = field(default="", metadata={"help": "Credit for the knowledge base, shown in the console."})
 
@@ -106,6 +111,12 @@ class WorkspaceSettings:
             raise SettingsError("intent_base_model is empty: use minilm, mpnet or a local model folder.")
         if self.intent_method not in INTENT_METHODS:
             raise SettingsError(f"intent_method must be one of {', '.join(INTENT_METHODS)}, got {self.intent_method!r}.")
+        self.blend_weights()  # validates the blend weights
+
+    def blend_weights(self) -> Any:
+        from customer_service.intent_blend import BlendWeights
+
+        return BlendWeights(self.intent_lexical_weight, self.intent_neighbour_weight)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

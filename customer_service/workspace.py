@@ -26,12 +26,12 @@ class Workspaces:
                  encoder_loader: Callable[[str], Encoder] | None = None,
                  intent_loader: Callable[[str], IntentModel] = CoreIntentModel.load,
                  generator_loader: Callable[[str], Generator] = LocalGenerator.load,
-                 examples_loader: Callable[[str], list[str]] | None = None) -> None:
+                 examples_loader: Callable[[str], tuple[list[str], list[str]]] | None = None) -> None:
         self.store = store or Store()
         self._encoder_loader = encoder_loader or (lambda name: load_encoder(name))  # looked up at call time
         self._intent_loader = intent_loader
         self._generator_loader = generator_loader
-        self._examples_loader = examples_loader or intent_training_texts
+        self._examples_loader = examples_loader or intent_training_examples
         self._scored_intents: dict[tuple[str, str, str], IntentModel] = {}
         self._encoders: dict[str, Encoder] = {}
         self._intents: dict[str, IntentModel] = {}
@@ -105,9 +105,10 @@ class Workspaces:
             if kind == "nearest":
                 from shared.paths import cache_dir
 
-                examples = self._examples_loader(settings.intent_data) if settings.intent_data else []
-                model = with_confidence(model, kind, self.encoder(CONFIDENCE_ENCODER), examples,
-                                        cache=cache_dir("customer_service") / "intent_examples")
+                texts, labels = self._examples_loader(settings.intent_data) if settings.intent_data else ([], [])
+                model = with_confidence(model, kind, self.encoder(CONFIDENCE_ENCODER), texts,
+                                        cache=cache_dir("customer_service") / "intent_examples",
+                                        example_labels=labels, blend=settings.blend_weights())
             self._scored_intents[key] = model
         return self._scored_intents[key]
 
@@ -144,12 +145,12 @@ class Workspaces:
 CONFIDENCE_ENCODER = "minilm"  # the frozen packaged encoder: a fine-tuned retrieval encoder must not move thresholds
 
 
-def intent_training_texts(intent_data: str) -> list[str]:
-    """The texts the intent model was trained on: the training part of its base data's fixed dev split."""
+def intent_training_examples(intent_data: str) -> tuple[list[str], list[str]]:
+    """The (texts, labels) the intent model was trained on: the training part of its base data's fixed dev split."""
     from customer_service.feedback import dev_split, load_intent_base
 
     train, _ = dev_split(load_intent_base(intent_data))
-    return train["text"].astype(str).tolist()
+    return train["text"].astype(str).tolist(), train["label"].astype(str).tolist()
 
 
 def check_generation_mode(mode: str) -> str:

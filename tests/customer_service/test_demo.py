@@ -35,7 +35,7 @@ def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path
     small = train[train["label"].isin(keep)].groupby("label").head(40).reset_index(drop=True)
     registry = Registry(tmp_path / "registry")
     workspaces._intent_loader = lambda name: CoreIntentModel.load(name, registry=registry)
-    workspaces._examples_loader = lambda spec: dev_split(small)[0]["text"].tolist()  # what the model trains on
+    workspaces._examples_loader = lambda spec: (dev_split(small)[0]["text"].tolist(), dev_split(small)[0]["label"].tolist())  # what the model trains on
     demo.prepare_bank(workspaces, small, out_of_scope=["How long does a building permit take?"] * 5, epochs=5,
                       registry=registry)
     assert len(registry.list(demo.BANK_INTENTS)) == 1
@@ -45,6 +45,9 @@ def test_bank_workspace_trains_once_and_routes_to_templates(workspaces, tmp_path
     assert settings.handoff.calibrated and len(settings.templates) == 77
     assert settings.handoff.intent_confidence == "nearest" and settings.intent_method == "head"
     bot = workspaces.bot(demo.BANK)
+    # The blend weights were chosen on dev and stored; the bot serves what was chosen.
+    assert min(settings.intent_lexical_weight, settings.intent_neighbour_weight) >= 0
+    assert (bot.intents.blend is not None) == settings.blend_weights().active
     p = bot.propose(bot.start(), "I lost my card yesterday, someone may have stolen it")
     assert (p.route, p.intent) == ("template", "lost_or_stolen_card")
     help_page = bot.propose(bot.start(), "How much does the Premium plan cost per month?")

@@ -16,6 +16,7 @@ EXAMPLES = {
     "request_refund": ["I want my money back", "Please refund my purchase", "How do I get a refund?"],
 }
 TEXTS = [t for texts in EXAMPLES.values() for t in texts]
+LABELS = [label for label, texts in EXAMPLES.items() for _ in texts]
 
 
 class FixedModel:
@@ -82,7 +83,7 @@ def test_settings_stored_before_the_option_keep_their_probability_threshold():
 def test_workspace_bot_scores_intents_by_nearest_example(workspaces, encoder):
     loaded = []
     workspaces._intent_loader = lambda name: loaded.append(name) or PrototypeIntentModel(encoder, EXAMPLES)
-    workspaces._examples_loader = lambda spec: TEXTS if spec == "tiny" else []
+    workspaces._examples_loader = lambda spec: (TEXTS, LABELS) if spec == "tiny" else ([], [])
     workspaces.create("bank", WorkspaceSettings(
         intent_model="tiny-intents", intent_data="tiny",
         templates={"card_arrival": "Cards arrive within 7 days.", "request_refund": "Ask the merchant."},
