@@ -423,6 +423,12 @@ def table(results: dict) -> str:
                         f"({it[method]['epochs_run']} ep, "
                         f"{it[method]['train_s'] / 60:.1f} min) | {it[method]['accuracy']:.4f} | TF-IDF+LR "
                         f"{it['tfidf_lr']['accuracy']:.4f} | ≥ 0.94 |")
+            if f"{method}+blend" in it:
+                b = it[f"{method}+blend"]
+                rows.append(f"| Banking77, `{method}` blended with the TF-IDF and nearest-example votes (weights on dev: "
+                            f"lexical {b['lexical_weight']}, neighbours {b['neighbour_weight']}; dev "
+                            f"{b['dev_accuracy_classifier']:.4f} → {b['dev_accuracy']:.4f}) | {b['accuracy']:.4f} | "
+                            f"TF-IDF word+char alone {b['lexical_alone']:.4f} | ≥ 0.94 |")
     rt = results.get("retrieval")
     if rt:
         fz = rt.get("fusion", {})
@@ -460,7 +466,8 @@ def table(results: dict) -> str:
         idx = lat.get("construction_no_gen", {}).get("index_encoder")
         for key, label in (("construction_no_gen", "retrieval answer, no generation"
                             + (f" (passages also in {idx}, query projected)" if idx else "")),
-                           ("bank_no_gen", "intent + template answer, no generation"),
+                           ("bank_no_gen", f"intent + template answer, no generation (`{lat.get('intent_model')}`"
+                            + (f", blended {lat['blend']}" if lat.get("blend") else "") + ")"),
                            ("construction_gen", "retrieval answer + SmolLM2 generation")):
             if key in lat:
                 m = lat[key]

@@ -201,6 +201,12 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
                                  epochs=epochs or default_intent_epochs(method), model=settings.intent_base_model)
         ws.forget_intents(settings.intent_model)
         typer.echo(report.line())
+        if report.promoted and settings.blend_weights().active:  # the blend's weights belong to the old model
+            from customer_service.feedback import dev_split
+
+            settings = ws.choose_intent_blend(workspace, *dev_split(base))
+            typer.echo(f"intent blend re-chosen on dev: lexical {settings.intent_lexical_weight}, "
+                       f"neighbours {settings.intent_neighbour_weight}")
     if encoder:
         try:
             corpus = [c.text for c in ws.store.chunks(w.id)]

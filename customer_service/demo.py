@@ -124,7 +124,7 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
     if settings.handoff.calibrated and not trained:
         return
     ws.forget_intents(BANK_INTENTS)
-    settings = choose_bank_blend(ws, settings, train, dev)
+    settings = ws.choose_intent_blend(BANK, train, dev)
     model = ws.intent_model(settings)  # scored the way the bot will score it
     guesses = model.predict(dev["text"].tolist())
     scores = np.asarray([g.score for g in guesses])
@@ -137,21 +137,3 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
     ws.save_settings(BANK, settings)
     log.info("bank intent threshold: %s", cal.as_dict())
 
-
-def choose_bank_blend(ws: Workspaces, settings: WorkspaceSettings, train: pd.DataFrame,
-                      dev: pd.DataFrame) -> WorkspaceSettings:
-    """The intent blend's weights (intent_blend.py) chosen on the dev split, stored in the settings."""
-    from customer_service.intent_blend import fit_blend
-    from customer_service.intent_confidence import example_vectors
-    from customer_service.workspace import CONFIDENCE_ENCODER
-    from shared.paths import cache_dir
-
-    cache = cache_dir("customer_service") / "intent_examples"  # where the bot reads them back
-    encoder = ws.encoder(CONFIDENCE_ENCODER)
-    texts, labels = train["text"].astype(str).tolist(), train["label"].astype(str).tolist()
-    weights, chosen = fit_blend(ws.intents(settings.intent_model), encoder, texts, labels,
-                                dev["text"].astype(str).tolist(), dev["label"].astype(str).tolist(), cache=cache,
-                                example_vectors=example_vectors(encoder, texts, cache))
-    settings.intent_lexical_weight, settings.intent_neighbour_weight = weights.lexical, weights.neighbours
-    log.info("bank intent blend: lexical %s, neighbours %s (%s)", weights.lexical, weights.neighbours, chosen)
-    return settings

@@ -6,6 +6,7 @@ generators) are loaded through injectable loaders and shared between workspaces 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,8 @@ from customer_service.intents import CoreIntentModel, IntentModel
 from customer_service.knowledge import KnowledgeBase
 from customer_service.settings import WorkspaceSettings
 from customer_service.store import Store, Workspace
+
+log = logging.getLogger(__name__)
 
 
 class Workspaces:
@@ -111,6 +114,26 @@ class Workspaces:
                                         example_labels=labels, blend=settings.blend_weights())
             self._scored_intents[key] = model
         return self._scored_intents[key]
+
+    def choose_intent_blend(self, name: str, train: Any, dev: Any) -> WorkspaceSettings:
+        """Choose the intent blend's weights (intent_blend.py) on `dev` for the current intent model, store
+        them and return the settings. `train`: the frames' text,label the model and its examples come from."""
+        from customer_service.intent_blend import fit_blend
+        from customer_service.intent_confidence import example_vectors
+        from shared.paths import cache_dir
+
+        settings = self.settings(name)
+        cache = cache_dir("customer_service") / "intent_examples"  # where the bot reads them back
+        encoder = self.encoder(CONFIDENCE_ENCODER)
+        texts, labels = train["text"].astype(str).tolist(), train["label"].astype(str).tolist()
+        weights, chosen = fit_blend(self.intents(settings.intent_model), encoder, texts, labels,
+                                    dev["text"].astype(str).tolist(), dev["label"].astype(str).tolist(), cache=cache,
+                                    example_vectors=example_vectors(encoder, texts, cache))
+        settings.intent_lexical_weight, settings.intent_neighbour_weight = weights.lexical, weights.neighbours
+        self.save_settings(name, settings)
+        self.forget_intents(settings.intent_model)
+        log.info("%s intent blend: lexical %s, neighbours %s (%s)", name, weights.lexical, weights.neighbours, chosen)
+        return settings
 
     def composer(self, settings: WorkspaceSettings) -> Composer:
         gen = settings.generation
