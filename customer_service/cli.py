@@ -173,6 +173,24 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
 
 @app.command()
 @_clear_errors
+def blend(workspace: str, db: str | None = DB,
+          data_dir: Path | None = typer.Option(None, help="Public data folder (for intent_data 'banking77').")) -> None:
+    """Choose the intent blend's weights (lexical and nearest-example votes) on the intent data's dev split."""
+    from customer_service.errors import SettingsError
+    from customer_service.feedback import dev_split, load_intent_base
+
+    ws = _workspaces(db)
+    settings = ws.settings(workspace)
+    if not (settings.intent_model and settings.intent_data) or settings.handoff.intent_confidence != "nearest":
+        raise SettingsError(f"Workspace {workspace!r} needs an intent model, its intent_data and 'nearest' intent "
+                            "confidence for the blend; set them with `verticals bot workspaces create`.")
+    settings = ws.choose_intent_blend(workspace, *dev_split(load_intent_base(settings.intent_data, data_dir)))
+    typer.echo(f"{workspace}: intent blend lexical {settings.intent_lexical_weight}, "
+               f"neighbours {settings.intent_neighbour_weight} (chosen on dev; 0 / 0 = the classifier alone)")
+
+
+@app.command()
+@_clear_errors
 def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.Option(None, help="Public data folder."),
             encoder: bool = typer.Option(True, help="Also fine-tune the retrieval encoder on Q&A pairs."),
             epochs: int | None = typer.Option(None, help="Maximum epochs for the intent model (default: 10 for "
@@ -201,11 +219,11 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
                                  epochs=epochs or default_intent_epochs(method), model=settings.intent_base_model)
         ws.forget_intents(settings.intent_model)
         typer.echo(report.line())
-        if report.promoted and settings.blend_weights().active:  # the blend's weights belong to the old model
+        if report.promoted and settings.handoff.intent_confidence == "nearest":  # weights belong to one model
             from customer_service.feedback import dev_split
 
             settings = ws.choose_intent_blend(workspace, *dev_split(base))
-            typer.echo(f"intent blend re-chosen on dev: lexical {settings.intent_lexical_weight}, "
+            typer.echo(f"intent blend chosen on dev: lexical {settings.intent_lexical_weight}, "
                        f"neighbours {settings.intent_neighbour_weight}")
     if encoder:
         try:

@@ -45,3 +45,5 @@ def test_errors_are_one_clear_line(cli, tmp_path):
     res = cli("ingest", "acme", str(bad))
     assert res.exit_code == 1 and "missing the column(s)" in res.output
     assert "Traceback" not in res.output
+    res = cli("blend", "acme")  # no intent model: nothing to blend, settings untouched
+    assert res.exit_code == 1 and "needs an intent model" in res.output and "Traceback" not in res.output
