@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import os
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from customer_service.errors import NoTrainingDataError, SettingsError
 
 EPS = 1e-9
+log = logging.getLogger(__name__)
 WEIGHT_GRID = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
@@ -86,8 +89,8 @@ def lexical_model(texts: Sequence[str], labels: Sequence[str], cache: Path | Non
                 model = pickle.load(fh)  # our own cache file, written below
             if isinstance(model, LexicalIntents):
                 return model
-        except Exception:  # noqa: BLE001 - a stale or foreign cache file is rebuilt, never fatal
-            pass
+        except Exception as exc:  # noqa: BLE001 - a stale or foreign cache file is rebuilt, never fatal
+            log.info("rebuilding the lexical intent cache %s: %s", path.name, exc)
     model = LexicalIntents(texts, labels)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -6,10 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from customer_service.errors import NoTrainingDataError, SettingsError
 from customer_service import intent_blend
-from customer_service.intent_blend import (BlendWeights, LexicalIntents, blend_scores, choose_weights,
-                                           example_label_index, lexical_model, neighbour_proba)
+from customer_service.errors import NoTrainingDataError, SettingsError
+from customer_service.intent_blend import (
+    BlendWeights,
+    LexicalIntents,
+    blend_scores,
+    choose_weights,
+    example_label_index,
+    lexical_model,
+    neighbour_proba,
+)
 from customer_service.intent_confidence import with_confidence
 from customer_service.intents import IntentGuess
 from customer_service.settings import WorkspaceSettings
