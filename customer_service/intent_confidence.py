@@ -79,40 +79,28 @@ class NearestExampleIntents:
             return (queries @ self._vectors_t).max(dim=1).values.numpy()
 
     def predict(self, texts: list[str]) -> list[IntentGuess]:
-        import torch
-
-        if self.blend is not None:
-            return self._predict_blended(list(texts))
-        if self._shares_encoder():
-            # A head-only classifier on the confidence encoder's own base: its pooled features, normalised,
-            # are that encoder's embeddings, so one forward pass serves both the label and the confidence.
-            guesses, feats = self.model.predict_with_features(list(texts))  # type: ignore[attr-defined]
-            queries = torch.from_numpy(unit_rows(feats))
-            with one_thread(len(texts)):
-                conf = (queries @ self._vectors_t).max(dim=1).values.numpy()
-        else:
-            guesses, conf = self.model.predict(list(texts)), self.confidence(texts)
-        return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, conf)]
-
-    def _predict_blended(self, texts: list[str]) -> list[IntentGuess]:
-        import torch
-
-        assert self.blend is not None
-        if self._shares_encoder():  # one forward pass, as above
-            classifier = self.model.classifier  # type: ignore[attr-defined]
-            with one_thread(len(texts)):
-                feats = np.asarray(classifier.features(texts), dtype=np.float32)
-                proba = np.asarray(classifier.predict_proba_from_features(feats))
-            queries = torch.from_numpy(unit_rows(feats))
-        else:
-            proba = np.asarray(self.model.predict_proba(texts))  # type: ignore[attr-defined]
-            queries = torch.from_numpy(self.encoder.encode(texts))
+        texts = list(texts)
+        if self.blend is None and not self._shares_encoder():  # any classifier: its own guesses
+            guesses, conf = self.model.predict(texts), self.confidence(texts)
+            return [IntentGuess(g.label, float(c), probability=g.score) for g, c in zip(guesses, conf)]
+        proba, queries = self._proba_and_queries(texts)
         with one_thread(len(texts)):
             sims = (queries @ self._vectors_t).numpy()
-        scores = self.blend.combine(texts, proba, sims, self.labels)
+        scores = self.blend.combine(texts, proba, sims, self.labels) if self.blend is not None else proba
         best = scores.argmax(1)
         return [IntentGuess(self.labels[int(j)], float(row.max()), probability=float(p[j]))
                 for j, row, p in zip(best, sims, proba)]
+
+    def _proba_and_queries(self, texts: list[str]) -> tuple[np.ndarray, Any]:
+        """The classifier's probabilities and the confidence encoder's query vectors (a torch tensor)."""
+        import torch
+
+        if self._shares_encoder():
+            # A head-only classifier on the confidence encoder's own base: its pooled features, normalised,
+            # are that encoder's embeddings, so one forward pass serves both the label and the confidence.
+            proba, feats = self.model.predict_proba_with_features(texts)  # type: ignore[attr-defined]
+            return proba, torch.from_numpy(unit_rows(feats))
+        return np.asarray(self.model.predict_proba(texts)), torch.from_numpy(self.encoder.encode(texts))  # type: ignore[attr-defined]
 
     def _shares_encoder(self) -> bool:
         key = getattr(self.model, "feature_key", None)

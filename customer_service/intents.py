@@ -60,13 +60,11 @@ class CoreIntentModel:
         """(base model, pooling, max length) for a head-only classifier, whose features are the base's."""
         return getattr(self.classifier, "feature_key", None)
 
-    def predict_with_features(self, texts: list[str]) -> tuple[list[IntentGuess], np.ndarray]:
-        """Guesses and the pooled sentence features they came from, in one encoder pass (head-only models)."""
+    def predict_proba_with_features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the pooled sentence features they came from, in one encoder pass (head-only models)."""
         with one_thread(len(texts)):
             feats = np.asarray(self.classifier.features(list(texts)), dtype=np.float32)
-            proba = np.asarray(self.classifier.predict_proba_from_features(feats))
-        best = proba.argmax(1)
-        return [IntentGuess(self.labels[int(i)], float(row[i])) for i, row in zip(best, proba)], feats
+            return np.asarray(self.classifier.predict_proba_from_features(feats)), feats
 
 
 class PrototypeIntentModel:
