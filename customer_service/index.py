@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -32,10 +34,19 @@ class Hit:
     lexical: float    # BM25 score (0 when no query term occurs)
 
 
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: Snowball stemmers in C
+
+    return Stemmer.Stemmer("english")
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
+    """English stopwords out, Snowball stems: "permits"/"permit", "building"/"build" match. On the FAQ
+    (answers only, queried by the questions) stemming lifts BM25's MRR from 0.447 to 0.493."""
     import bm25s
 
-    return bm25s.tokenize(texts, return_ids=False, show_progress=False, stopwords="en")
+    return bm25s.tokenize(texts, return_ids=False, show_progress=False, stopwords="en", stemmer=_stemmer())
 
 
 class HybridIndex:
