@@ -136,4 +136,3 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
                                        intent_confidence=settings.handoff.intent_confidence)
     ws.save_settings(BANK, settings)
     log.info("bank intent threshold: %s", cal.as_dict())
-

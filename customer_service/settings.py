@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customer_service.errors import SettingsError
+
+if TYPE_CHECKING:
+    from customer_service.intent_blend import BlendWeights
 
 INTENT_METHODS = ("head", "full", "lora", "topk")  # the core's classification methods
 MAX_MESSAGE_CHARS = 4000
@@ -113,7 +116,7 @@ class WorkspaceSettings:
             raise SettingsError(f"intent_method must be one of {', '.join(INTENT_METHODS)}, got {self.intent_method!r}.")
         self.blend_weights()  # validates the blend weights
 
-    def blend_weights(self) -> Any:
+    def blend_weights(self) -> BlendWeights:
         from customer_service.intent_blend import BlendWeights
 
         return BlendWeights(self.intent_lexical_weight, self.intent_neighbour_weight)

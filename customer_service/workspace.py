@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from customer_service.bot import Bot
@@ -35,7 +36,7 @@ class Workspaces:
         self._intent_loader = intent_loader
         self._generator_loader = generator_loader
         self._examples_loader = examples_loader or intent_training_examples
-        self._scored_intents: dict[tuple[str, str, str], IntentModel] = {}
+        self._scored_intents: dict[tuple[Any, ...], IntentModel] = {}
         self._encoders: dict[str, Encoder] = {}
         self._intents: dict[str, IntentModel] = {}
         self._generators: dict[str, Generator] = {}
@@ -102,15 +103,13 @@ class Workspaces:
         if not settings.intent_model:
             return None
         kind = settings.handoff.intent_confidence
-        key = (settings.intent_model, kind, settings.intent_data)
+        key = (settings.intent_model, kind, settings.intent_data, settings.blend_weights())
         if key not in self._scored_intents:
             model = self.intents(settings.intent_model)
             if kind == "nearest":
-                from shared.paths import cache_dir
-
                 texts, labels = self._examples_loader(settings.intent_data) if settings.intent_data else ([], [])
                 model = with_confidence(model, kind, self.encoder(CONFIDENCE_ENCODER), texts,
-                                        cache=cache_dir("customer_service") / "intent_examples",
+                                        cache=intent_cache(),
                                         example_labels=labels, blend=settings.blend_weights())
             self._scored_intents[key] = model
         return self._scored_intents[key]
@@ -120,10 +119,9 @@ class Workspaces:
         them and return the settings. `train`: the frames' text,label the model and its examples come from."""
         from customer_service.intent_blend import fit_blend
         from customer_service.intent_confidence import example_vectors
-        from shared.paths import cache_dir
 
         settings = self.settings(name)
-        cache = cache_dir("customer_service") / "intent_examples"  # where the bot reads them back
+        cache = intent_cache()  # where the bot reads them back
         encoder = self.encoder(CONFIDENCE_ENCODER)
         texts, labels = train["text"].astype(str).tolist(), train["label"].astype(str).tolist()
         weights, chosen = fit_blend(self.intents(settings.intent_model), encoder, texts, labels,
@@ -166,6 +164,13 @@ class Workspaces:
 
 
 CONFIDENCE_ENCODER = "minilm"  # the frozen packaged encoder: a fine-tuned retrieval encoder must not move thresholds
+
+
+def intent_cache() -> Path:
+    """Where example vectors and lexical intent models are cached (keyed by their inputs)."""
+    from shared.paths import cache_dir
+
+    return cache_dir("customer_service") / "intent_examples"
 
 
 def intent_training_examples(intent_data: str) -> tuple[list[str], list[str]]:
