@@ -90,11 +90,11 @@ def run_intents(args: argparse.Namespace, registry_root: Path) -> dict:
 def intent_blend(task: str, registry, train: pd.DataFrame, dev: pd.DataFrame, test: pd.DataFrame) -> dict:
     """The classifier blended with the lexical and nearest-example votes (customer_service/intent_blend.py):
     weights chosen on dev from the members' probabilities, then test accuracy through the bot's own path."""
-    from customer_service.encoder import load_encoder
     from customer_service.intent_blend import example_label_index, fit_blend, lexical_model
     from customer_service.intent_confidence import example_vectors, with_confidence
     from customer_service.intents import CoreIntentModel
     from customer_service.workspace import CONFIDENCE_ENCODER
+    from shared.encoders import load_encoder
 
     model = CoreIntentModel.load(task, registry=registry)
     encoder = load_encoder(CONFIDENCE_ENCODER)
@@ -151,10 +151,10 @@ def build_index(encoder, answers: list[str], index_vectors=None, **fusion):
 def run_retrieval(args: argparse.Namespace) -> dict:
     from sklearn.model_selection import KFold
 
-    from customer_service.encoder import SentenceTransformerEncoder, load_encoder
     from customer_service.tuning import EncoderRecipe, finetune_encoder, parse_ref
     from shared.api import load_model
     from shared.datasets.construction_faq import load_construction_faq
+    from shared.encoders import SentenceTransformerEncoder, load_encoder
     from shared.registry import Registry
 
     faq = load_construction_faq("en")
@@ -255,14 +255,14 @@ def run_retrieval(args: argparse.Namespace) -> dict:
 
 def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
     from customer_service.calibration import calibrate, evaluate_threshold
-    from customer_service.encoder import load_encoder
     from customer_service.feedback import dev_split
     from customer_service.intent_confidence import with_confidence
     from customer_service.intents import CoreIntentModel
     from customer_service.workspace import CONFIDENCE_ENCODER
     from shared.api import finetune, load_model
-    from shared.config import OptimConfig, TrainConfig
+    from shared.config import TrainConfig
     from shared.datasets import load_banking77
+    from shared.encoders import load_encoder
     from shared.registry import Registry
 
     train_all, test = load_banking77(args.data_dir)

@@ -18,7 +18,7 @@ st.set_page_config(page_title="Support console", page_icon="💬", layout="wide"
 
 @st.cache_resource(show_spinner="Loading encoder…")
 def _encoder(name: str):
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder(name)
 

@@ -30,6 +30,7 @@ from finance_monitor.store import (
     WatchRow,
     insert_ignore,
 )
+from shared.encoders import Encoder, load_encoder
 from shared.metrics import unit_rows
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,6 @@ class ProbaClassifier(Protocol):
     labels: list[str]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray: ...
-
-
-class Encoder(Protocol):
-    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray: ...
 
 
 def sentiment_value(probs: dict[str, float]) -> float:
@@ -229,19 +226,6 @@ def load_classifier_scorer(kind: str, name: str, batch_size: int = 128) -> Class
             f"to fine-tune it ({exc})"
         ) from exc
     return ClassifierScorer(kind, name, registry_version(name, model), model, batch_size)
-
-
-def load_encoder() -> Encoder:
-    """MiniLM through the core, wrapped to the `Encoder` protocol."""
-    from shared.models.loading import load_sentence_transformer
-
-    st = load_sentence_transformer("minilm")
-
-    class _STEncoder:
-        def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
-            return st.encode(texts, normalize_embeddings=normalize, batch_size=64, convert_to_numpy=True)
-
-    return _STEncoder()
 
 
 def custom_topics(store: Store) -> dict[str, list[str]]:

@@ -16,7 +16,8 @@ from recommender import metrics as M
 from recommender.config import RecConfig
 from recommender.errors import RecDataError
 from recommender.service import Histories, Recommender
-from recommender.text_model import Encoder, history_text
+from recommender.text_model import history_text
+from shared.encoders import Encoder
 
 METHODS = ("popularity", "item-kNN", "ALS", "text", "blended")
 

@@ -29,3 +29,7 @@ class RegistryError(VerticalsError, LookupError):
 
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
+
+
+class ModelLoadError(RegistryError):
+    """A registered model exists but cannot be loaded for the use asked of it (broken files, wrong task)."""

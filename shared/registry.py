@@ -12,15 +12,22 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from shared.card import CARD_FILE, ModelCard
 from shared.errors import ConfigError, RegistryError
 from shared.paths import verticals_home
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+VERSION_RE = re.compile(r"v\d+")
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """'name@v0003' -> ('name', 'v0003'); a name, catalogue name or folder -> (ref, None)."""
+    name, sep, version = ref.rpartition("@")
+    return (name, version) if sep and name and VERSION_RE.fullmatch(version) else (ref, None)
 
 
 class Registry:
