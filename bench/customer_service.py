@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import pandas as pd
 
+from shared.retrieval_metrics import ranked_metrics
+
 SECTIONS = ("intents", "retrieval", "oos", "latency")
 
 
@@ -118,16 +120,6 @@ def intent_blend(task: str, registry, train: pd.DataFrame, dev: pd.DataFrame, te
 
 # ---- retrieval --------------------------------------------------------------------------------------
 
-def rank_metrics(rankings: list[list[int]], gold: list[int]) -> dict[str, float]:
-    ranks = []
-    for ranking, g in zip(rankings, gold):
-        ranks.append(ranking.index(g) + 1 if g in ranking else None)
-    rr = [1.0 / r if r else 0.0 for r in ranks]
-    return {"recall@1": float(np.mean([r == 1 for r in ranks])),
-            "recall@5": float(np.mean([r is not None and r <= 5 for r in ranks])), "mrr": float(np.mean(rr)),
-            "n": len(ranks)}
-
-
 def search_all(index, encoder, questions: list[str], mode: str, projection=None) -> list[list[int]]:
     qv = encoder.encode(questions)
     pv = projection.project(qv) if projection is not None else [None] * len(questions)
@@ -164,10 +156,10 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     index = build_index(encoder, answers)
     out: dict = {"n": len(faq), "encoder": args.encoder}
     for mode, label in (("lexical", "bm25"), ("dense", "dense"), ("hybrid", "hybrid")):
-        out[label] = rank_metrics(search_all(index, encoder, questions, mode), gold)
+        out[label] = ranked_metrics(search_all(index, encoder, questions, mode), gold)
         log(f"{label}: {out[label]}")
     equal = build_index(encoder, answers, rrf_k=60, lexical_weight=1.0)
-    out["hybrid_equal"] = rank_metrics(search_all(equal, encoder, questions, "hybrid"), gold)
+    out["hybrid_equal"] = ranked_metrics(search_all(equal, encoder, questions, "hybrid"), gold)
     out["fusion"] = {"rrf_k": index.rrf_k, "lexical_weight": index.lexical_weight}
     log(f"hybrid_equal: {out['hybrid_equal']}")
     # Cross-validated fine-tuning through the core: each fold's questions are scored by an encoder that
@@ -190,7 +182,7 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         answer_sentences = sentences(answers)
         idx_a, idx_q, idx_s = (index_enc.encode(answers), index_enc.encode(questions),
                                index_enc.encode(answer_sentences))
-        out["dense_index_encoder"] = rank_metrics(
+        out["dense_index_encoder"] = ranked_metrics(
             [list(np.argsort(-row, kind="stable")) for row in idx_q @ idx_a.T], gold)
         log(f"dense with {args.index_encoder} on both sides (reference; not servable in the latency budget): "
             f"{out['dense_index_encoder']}")
@@ -231,16 +223,16 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         for sims, ranked in ((encoder.encode(qs) @ base_a[te].T, fold_base), (tuned.encode(qs) @ tuned_a.T, fold_ft)):
             for row, i in enumerate(te):
                 ranked[i] = [int(te[j]) for j in np.argsort(-sims[row], kind="stable")]
-        fold_metrics = rank_metrics([ft_hybrid[i] for i in te], [gold[i] for i in te])
+        fold_metrics = ranked_metrics([ft_hybrid[i] for i in te], [gold[i] for i in te])
         log(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - t:.0f} s): hybrid_ft on its held-out "
             f"questions {fold_metrics}")
-    out["dense_fold"] = rank_metrics(fold_base, gold)
-    out["dense_ft_fold"] = rank_metrics(fold_ft, gold)
-    out["dense_ft"] = rank_metrics(ft_dense, gold)
-    out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
+    out["dense_fold"] = ranked_metrics(fold_base, gold)
+    out["dense_ft_fold"] = ranked_metrics(fold_ft, gold)
+    out["dense_ft"] = ranked_metrics(ft_dense, gold)
+    out["hybrid_ft"] = ranked_metrics(ft_hybrid, gold)
     if index_enc is not None:
-        out["dense_ft_proj"] = rank_metrics(proj_dense, gold)
-        out["hybrid_ft_proj"] = rank_metrics(proj_hybrid, gold)
+        out["dense_ft_proj"] = ranked_metrics(proj_dense, gold)
+        out["hybrid_ft_proj"] = ranked_metrics(proj_hybrid, gold)
         out["projection"] = {"index_encoder": args.index_encoder, "fit_on": "answers + their sentences + training questions"}
         log(f"hybrid_ft_proj: {out['hybrid_ft_proj']}")
     out["ft"] = {"folds": args.folds, "train_s": time.perf_counter() - t, "via": "shared.api.finetune(task='embedding')",

@@ -38,9 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from shared.db import create_schema
-
 from customer_service.errors import (
+    RedactionUnavailableError,
     UnknownConversationError,
     UnknownDocumentError,
     UnknownWorkspaceError,
@@ -48,14 +47,22 @@ from customer_service.errors import (
 )
 from customer_service.ingest import ChunkData, ParsedDocument
 from customer_service.projection import QueryProjection
+from shared.db import create_schema
 
 
 def default_redactor() -> Callable[[str], str]:
-    """The core's PII redaction if present (issue 4), else identity. Replace via `Store(redactor=...)`."""
+    """The core's PII redaction. Replace via `Store(redactor=...)`.
+
+    A `shared.pii` that fails to import is an error: falling back to "no redaction" would store customers'
+    personal data in clear without anyone noticing.
+    """
     try:
         from shared.pii import redact
-    except ImportError:
-        return lambda text: text
+    except ImportError as exc:
+        raise RedactionUnavailableError(
+            f"The PII redaction (shared.pii) cannot be imported ({exc}), so customer text cannot be stored "
+            "safely. Reinstall with ./scripts/install, or pass an explicit `Store(redactor=...)`."
+        ) from exc
     return redact
 
 
@@ -207,6 +214,7 @@ def blob_to_vec(blob: bytes) -> np.ndarray:
 
 class Store:
     def __init__(self, url: str | None = None, *, redactor: Callable[[str], str] | None = None) -> None:
+        self.redact = redactor or default_redactor()  # first: no database is created without redaction
         url = url or default_url()
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +224,6 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         create_schema(Base.metadata, self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.redact = redactor or default_redactor()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

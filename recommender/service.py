@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender import metrics as M
 from recommender.ann import ItemIndex, LayeredIndex
 from recommender.candidates import CandidateSet, Signals, UserContext, generate
 from recommender.config import CandidateConfig, RecConfig
@@ -39,6 +38,7 @@ from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr
 from recommender.text_model import TextInterestModel, history_text
+from shared import retrieval_metrics as M
 from shared.encoders import Encoder
 from shared.threads import one_thread
 
@@ -312,7 +312,7 @@ class Recommender:
         users = sorted(targets)[:max_users] if max_users else sorted(targets)
         cfg = RecConfig(blend=config.blend, diversity=config.diversity, n=max(k, config.n))
         lists = {u: self.recommend(u, config=cfg, explain_items=False)["item_id"].tolist() for u in users}
-        return M.evaluate(lists, {u: targets[u] for u in users}, len(self.items), k)
+        return M.evaluate_rankings(lists, {u: targets[u] for u in users}, len(self.items), k)
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
