@@ -446,12 +446,12 @@ def table(results: dict) -> str:
                            ("dense_ft_fold", f"dense, fine-tuned, vs its fold's answers only ({rt['ft']['folds']}-fold CV; core bench's protocol)"),
                            ("dense_ft", f"dense, fine-tuned ({rt['ft']['folds']}-fold CV)"),
                            ("hybrid_ft", f"hybrid, fine-tuned ({rt['ft']['folds']}-fold CV)"),
-                           ("dense_index_encoder", f"dense, {rt.get('projection', {}).get('index_encoder')} on queries too "
-                                                   "(reference: too slow to serve)"),
-                           ("dense_ft_proj", f"dense, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
-                                             f"passage vectors ({rt['ft']['folds']}-fold CV)"),
-                           ("hybrid_ft_proj", f"hybrid, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
-                                              f"passage vectors ({rt['ft']['folds']}-fold CV; the bot's setting)")):
+                           ("dense_index_encoder", (f"dense, {rt.get('projection', {}).get('index_encoder')} on queries too "
+                                                   "(reference: too slow to serve)")),
+                           ("dense_ft_proj", (f"dense, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
+                                             f"passage vectors ({rt['ft']['folds']}-fold CV)")),
+                           ("hybrid_ft_proj", (f"hybrid, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
+                                              f"passage vectors ({rt['ft']['folds']}-fold CV; the bot's setting)"))):
             if key not in rt:
                 continue
             m = rt[key]

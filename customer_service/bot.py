@@ -78,9 +78,7 @@ def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_START.search(text)) or (len(words) <= 10 and bool(_ANAPHORA.search(text)))
 
 
-_QUESTION_WORDS = frozenset("do does did i we you need can could should would will is are was what which how when "
-                            "where who why may might must have has a an the to for of in on at my our your it "
-                            "that this there and or but so please".split())
+_QUESTION_WORDS = frozenset(["do", "does", "did", "i", "we", "you", "need", "can", "could", "should", "would", "will", "is", "are", "was", "what", "which", "how", "when", "where", "who", "why", "may", "might", "must", "have", "has", "a", "an", "the", "to", "for", "of", "in", "on", "at", "my", "our", "your", "it", "that", "this", "there", "and", "or", "but", "so", "please"])
 
 
 def follow_up_query(text: str, previous: str) -> str:

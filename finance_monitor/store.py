@@ -32,9 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from shared.db import create_schema
-
 from finance_monitor.settings import default_db_url
+from shared.db import create_schema
 
 
 class UTCDateTime(TypeDecorator):

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
-from shared.db import create_schema
-
 from recommender.config import RecConfig
 from recommender.errors import RecConfigError
+from shared.db import create_schema
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),

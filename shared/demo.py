@@ -57,7 +57,8 @@ def main() -> None:
         return
     from shared.cli.suite import up
 
-    up(host=None, scheduler=True, log_dir=None)  # typer defaults are OptionInfo objects outside the CLI
+    # typer defaults are OptionInfo objects outside the CLI; `up` reads None as "the default"
+    up(host=None, scheduler=True, log_dir=None)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

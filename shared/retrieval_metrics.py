@@ -44,18 +44,18 @@ def metrics_from_ranks(ranks: Sequence[float] | np.ndarray, ks: Iterable[int] = 
 # ---- a score matrix with one relevant column per query ------------------------------------------------
 
 
-def ranks(scores: np.ndarray, relevant: Sequence[int]) -> np.ndarray:
+def ranks(scores: np.ndarray, relevant: Sequence[int] | np.ndarray) -> np.ndarray:
     """1-based rank of each query's relevant candidate (1 = retrieved first)."""
     scores = np.asarray(scores, dtype=np.float64)
-    relevant = np.asarray(relevant, dtype=np.int64)
+    rel = np.asarray(relevant, dtype=np.int64)
     if scores.ndim != 2:
         raise DataError(f"Scores must be a (queries, candidates) matrix, got shape {scores.shape}.")
-    if relevant.shape != (scores.shape[0],):
-        raise DataError(f"Need one relevant index per query: {scores.shape[0]} queries, {relevant.shape} indices.")
-    if len(relevant) and (relevant.min() < 0 or relevant.max() >= scores.shape[1]):
-        raise DataError(f"Relevant indices must be in [0, {scores.shape[1]}); got {relevant.min()}..{relevant.max()}.")
-    rows = np.arange(len(relevant))
-    target = scores[rows, relevant][:, None]
+    if rel.shape != (scores.shape[0],):
+        raise DataError(f"Need one relevant index per query: {scores.shape[0]} queries, {rel.shape} indices.")
+    if len(rel) and (rel.min() < 0 or rel.max() >= scores.shape[1]):
+        raise DataError(f"Relevant indices must be in [0, {scores.shape[1]}); got {rel.min()}..{rel.max()}.")
+    rows = np.arange(len(rel))
+    target = scores[rows, rel][:, None]
     ahead = (scores >= target).sum(axis=1) - 1  # every other candidate scoring at least as high
     return ahead + 1
 

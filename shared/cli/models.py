@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -11,7 +10,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")
-def list_models(name: Optional[str] = typer.Argument(None, help="Only this task name.")) -> None:
+def list_models(name: str | None = typer.Argument(None, help="Only this task name.")) -> None:
     """Registered models, newest last; '*' marks the current version."""
     from shared.registry import Registry
 
@@ -45,7 +44,7 @@ def rollback(name: str) -> None:
 
 @app.command()
 def export(name: str, out: Path = typer.Option(..., help="Folder to write the standalone model to."),
-           version: Optional[str] = typer.Option(None)) -> None:
+           version: str | None = typer.Option(None)) -> None:
     """Export a classifier as a standalone folder, merging any LoRA adapter into the weights."""
     from shared.registry import Registry
     from shared.tasks.classification.artifacts import export_merged

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 
 def predict(
-    texts: List[str] = typer.Argument(..., help="Texts to classify."),
+    texts: list[str] = typer.Argument(..., help="Texts to classify."),
     name: str = typer.Option(..., "--name", help="Registered task name."),
-    version: Optional[str] = typer.Option(None, help="Version (default: current)."),
+    version: str | None = typer.Option(None, help="Version (default: current)."),
 ) -> None:
     """Classify texts with a registered model."""
     from shared.api import load_model

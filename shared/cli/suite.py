@@ -86,7 +86,7 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
     services = plan(host, settings.ports.model_dump(), scheduler)
     stopping = False
 
-    def on_signal(signum, frame):  # noqa: ANN001 - signal handler signature
+    def on_signal(signum, frame):
         nonlocal stopping
         stopping = True
 
@@ -94,7 +94,7 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
     signal.signal(signal.SIGTERM, on_signal)
     try:
         for s in services:
-            log = open(log_dir / f"{s.name}.log", "ab")
+            log = open(log_dir / f"{s.name}.log", "ab")  # noqa: SIM115 - the child keeps writing after this block
             s.process = subprocess.Popen(s.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                          cwd=PROJECT_ROOT)
         for s in services:

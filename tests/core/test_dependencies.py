@@ -85,3 +85,16 @@ def test_the_check_catches_an_undeclared_import(tmp_path: Path):
     problems = undeclared(found, declared_distributions(tmp_path / "pyproject.toml"))
     assert list(problems) == ["click"]
     assert "provided by click, not declared" in problems["click"]
+
+
+def test_every_declared_requirement_is_locked():
+    """constraints.txt (written by ./scripts/lock) pins every requirement of pyproject.toml, dev extra
+    included: a dependency added without re-locking would install whatever is newest that day."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_canonical(Requirement(r).name)
+              for r in [*project["dependencies"], *project["optional-dependencies"]["dev"]]}
+    locked = {_canonical(line.split("==")[0]) for line in (ROOT / "constraints.txt").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    assert sorted(wanted - locked) == [], "run ./scripts/lock"
+    torch = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("torch==")]
+    assert len(torch) == 1 and torch[0].endswith("+cpu"), "the lock keeps the CPU build of torch"

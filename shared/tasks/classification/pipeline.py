@@ -20,9 +20,9 @@ from shared.device import pick_device
 from shared.errors import ConfigError, DataError
 from shared.methods import apply_lora, apply_topk, count_trainable, freeze
 from shared.metrics import classification_report, format_report
+from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
-from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.registry import Registry, check_name
 from shared.tasks.classification.artifacts import save_classifier
 from shared.tasks.classification.data import encode
@@ -101,7 +101,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     if method == "head":
         freeze(classifier.encoder)
         classifier.to(device)
-        feats = lambda ex: torch.from_numpy(run_batches(  # noqa: E731 - a one-line helper
+        feats = lambda ex: torch.from_numpy(run_batches(
             lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device, config.precision))
         with torch.inference_mode():
             train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)
@@ -132,7 +132,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         name=name, task="classification", base_model=model, method=method,
         hyperparameters={**config.to_dict(), "lr": lr, "pooling": "mean", "text_pair": bool(text_pair_col),
                          "trainable_params": n_train, "total_params": n_all,
-                         **({"distill": {**asdict(distill), "teacher": f"{teacher_card.name}@{teacher_card.version}",
+                         **({"distill": {**(asdict(distill) if distill else {}), "teacher": f"{teacher_card.name}@{teacher_card.version}",
                                          "teacher_base_model": teacher_card.base_model,
                                          "teacher_metrics": teacher_card.metrics}} if teacher_card else {})},
         labels=list(labels.labels),
