@@ -21,6 +21,18 @@ class Ports(BaseSettings):
     recommender: int = 8503
 
 
+class ApiSettings(BaseSettings):
+    """The HTTP API (`verticals serve`); see docs/api.md."""
+
+    port: int = Field(default=8500, description="Port the API listens on.")
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    public_chat: bool = Field(default=True, description="Customers may open bot conversations without an API key "
+                                                        "(the chat page); each is then reachable only by its token.")
+    anonymous_rate_per_minute: int = Field(default=120, ge=0, description="Per-address limit without a key.")
+    sse_interval_s: float = Field(default=0.5, gt=0, description="How often the event stream looks for new messages.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERTICALS_", env_nested_delimiter="__",
                                       toml_file=os.environ.get("VERTICALS_CONFIG", PROJECT_ROOT / "verticals.toml"))
@@ -29,6 +41,7 @@ class Settings(BaseSettings):
     data: Path | None = Field(default=None, description="Public data folder (financial_phrasebank/, banking77/).")
     host: str = Field(default="127.0.0.1", description="Address the apps listen on.")
     ports: Ports = Field(default_factory=Ports)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod
