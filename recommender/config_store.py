@@ -11,7 +11,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_e
 from shared.db import create_schema
 
 from recommender.config import RecConfig
-from recommender.errors import RecConfigError
+from recommender.errors import RecConfigError, UnknownConfigError
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -40,7 +40,7 @@ class ConfigStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
         if row is None:
-            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
         return RecConfig.from_dict(json.loads(row[0]))
 
     def names(self) -> list[str]:

@@ -67,8 +67,12 @@ def create_app(apis: list[tuple[str, str]] | None = None, *, settings: ApiSettin
     state = ApiState(settings=settings, keys=keys or KeyStore(), failures=dict(failures))
     service = models or ModelService()
     previous_on_load = service._on_load
-    service._on_load = lambda name, version: (previous_on_load(name, version),
-                                              state.metrics.models.labels(name, version).set(1))
+
+    def on_load(name: str, version: str) -> None:
+        previous_on_load(name, version)
+        state.metrics.models.labels(name, version).set(1)
+
+    service._on_load = on_load
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +98,7 @@ def create_app(apis: list[tuple[str, str]] | None = None, *, settings: ApiSettin
     for name, ref in apis:
         try:
             router, module = load_router(ref)
-        except Exception as exc:  # reported by name below and on /readyz, never skipped silently
+        except Exception as exc:  # noqa: BLE001 - reported by name in the log and on /readyz, never skipped
             log.error("API of app %r (%s) failed to load: %s", name, ref, exc)
             state.failures[name] = f"{type(exc).__name__}: {exc}"
             continue

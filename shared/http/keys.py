@@ -206,7 +206,7 @@ class KeyStore:
     def list(self) -> list[KeyInfo]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.name)).all()
-        return [KeyInfo(r.name, tuple(r.scopes.split(",")), r.rate_per_minute, _aware(r.created_at),
+        return [KeyInfo(r.name, tuple(r.scopes.split(",")), r.rate_per_minute, _aware(r.created_at) or r.created_at,
                         _aware(r.revoked_at)) for r in rows]
 
     def revoke(self, name: str, *, actor: Identity | None = None, now: datetime | None = None) -> None:
