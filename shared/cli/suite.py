@@ -16,7 +16,7 @@ import typer
 from shared.paths import PROJECT_ROOT
 
 APPS = {"customer_service": "Customer-service console", "finance_monitor": "Risk dashboard",
-        "recommender": "Recommendation preview"}
+        "recommender": "Recommendation preview", "api": "HTTP API (/docs, /chat/WS)"}
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Service:
     process: subprocess.Popen | None = None
 
 
-def plan(host: str, ports: dict[str, int], scheduler: bool = True) -> list[Service]:
+def plan(host: str, ports: dict[str, int], scheduler: bool = True, api_port: int | None = None) -> list[Service]:
     services = []
     for app, port in ports.items():
         page = PROJECT_ROOT / app / "app.py"
@@ -37,6 +37,9 @@ def plan(host: str, ports: dict[str, int], scheduler: bool = True) -> list[Servi
                                       str(port), "--server.address", host, "--server.headless", "true",
                                       "--browser.gatherUsageStats", "false"],
                                 f"http://{host}:{port}/_stcore/health"))
+    if api_port:
+        services.append(Service("api", [sys.executable, "-m", "shared.cli.main", "serve", "--host", host, "--port",
+                                        str(api_port)], f"http://{host}:{api_port}/healthz"))
     if scheduler and (PROJECT_ROOT / "finance_monitor" / "scheduler.py").exists():
         services.append(Service("scheduler", [sys.executable, "-m", "shared.cli.main", "monitor", "run"], None))
     return services
@@ -83,7 +86,7 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
     host = host or settings.host
     log_dir = log_dir or Path(os.environ.get("VERTICALS_HOME", settings.home)) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    services = plan(host, settings.ports.model_dump(), scheduler)
+    services = plan(host, settings.ports.model_dump(), scheduler, api_port=settings.api.port)
     stopping = False
 
     def on_signal(signum, frame):  # noqa: ANN001 - signal handler signature
@@ -99,7 +102,8 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
                                          cwd=PROJECT_ROOT)
         for s in services:
             ok = wait_healthy(s)
-            where = s.health_url.rsplit("/_stcore", 1)[0] if s.health_url else "(background jobs)"
+            where = s.health_url.rsplit("/_stcore", 1)[0].removesuffix("/healthz") if s.health_url \
+                else "(background jobs)"
             label = APPS.get(s.name, "Monitor scheduler")
             typer.echo(f"{'up  ' if ok else 'FAIL'} {label:<28} {where}" +
                        ("" if ok else f"   see {log_dir / (s.name + '.log')}"))
