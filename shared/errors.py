@@ -29,3 +29,11 @@ class RegistryError(VerticalsError, LookupError):
 
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
+
+
+class AppSpecError(VerticalsError, ValueError):
+    """An app's `AppSpec` is malformed (bad name, port, reference...): fix the app's spec.py."""
+
+
+class AppLoadError(VerticalsError, ImportError):
+    """A registered app's code (spec, CLI group, page, prepare, API router) could not be imported."""
