@@ -23,7 +23,6 @@ from customer_service.intents import load_templates
 from customer_service.settings import HandoffSettings, WorkspaceSettings
 from customer_service.workspace import Workspaces
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 CONSTRUCTION = "construction"
 BANK = "retail-bank"
 BANK_INTENTS = "bank-intents"

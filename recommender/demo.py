@@ -11,7 +11,6 @@ from pathlib import Path
 
 from shared.paths import verticals_home
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 DEMO_NAME = "ml-100k"
 TEXT_MODEL_NAME = "rec-interest-ml100k"  # the fine-tuned text model's name in the core's registry
 

@@ -4,7 +4,7 @@ An app package holds a light `spec.py` (no torch, no heavy imports) with `SPEC =
 in `pyproject.toml`:
 
     [project.entry-points."verticals.apps"]
-    bot = "customer_service.spec:SPEC"
+    shop = "shop.spec:SPEC"
 
 The core (`verticals`, `verticals up`, `./scripts/demo`, the sidebar links, the ports) iterates
 `registered_apps()` and never names an app. The spec's references ("pkg.module:attr") are strings, so reading
@@ -81,24 +81,24 @@ class AppSpec:
     name: str = field(metadata={"help": "The CLI group (`verticals NAME ...`), the `[ports]` key and the "
                                         "entry-point name: 1-32 lowercase letters or digits."})
     label: str = field(metadata={"help": "Human title: the sidebar link text and `up`'s status line."})
-    cli: str = field(metadata={"help": "The app's Typer group, e.g. 'customer_service.cli:app'."})
-    page: str = field(metadata={"help": "The Streamlit page as a module name, e.g. 'customer_service.app'."})
+    cli: str = field(metadata={"help": "The app's Typer group, e.g. 'shop.cli:app'."})
+    page: str = field(metadata={"help": "The Streamlit page as a module name, e.g. 'shop.app'."})
     default_port: int = field(metadata={"help": "Port of the page unless settings say otherwise "
                                                 "(`[ports] NAME = ...` or VERTICALS_PORTS__NAME)."})
     help: str = field(default="", metadata={"help": "One line for `verticals --help` (default: the label)."})
     prepare: str | None = field(default=None, metadata={
-        "help": "Builds the demo state for `./scripts/demo`, e.g. 'customer_service.demo:prepare'; "
+        "help": "Builds the demo state for `./scripts/demo`, e.g. 'shop.demo:prepare'; "
                 "called with no arguments, must be idempotent."})
     services: tuple[ServiceSpec, ...] = field(default=(), metadata={
         "help": "Background processes `verticals up` starts beside the page."})
     api: str | None = field(default=None, metadata={
-        "help": "The app's FastAPI router for the suite's HTTP API, e.g. 'customer_service.api:router'."})
+        "help": "The app's FastAPI router for the suite's HTTP API, e.g. 'shop.api:router'."})
     db_env: str | None = field(default=None, metadata={
-        "help": "Environment variable holding the app's database URL, e.g. 'VERTICALS_BOT_DB'."})
+        "help": "Environment variable holding the app's database URL, e.g. 'VERTICALS_SHOP_DB'."})
     db_file: str | None = field(default=None, metadata={
-        "help": "SQLite file under $VERTICALS_HOME when db_env is unset, e.g. 'customer_service.db'."})
+        "help": "SQLite file under $VERTICALS_HOME when db_env is unset, e.g. 'shop.db'."})
     migrations: str | None = field(default=None, metadata={
-        "help": "Alembic script location of the app's store, e.g. 'customer_service:migrations'."})
+        "help": "Alembic script location of the app's store, e.g. 'shop:migrations'."})
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -119,7 +119,7 @@ class AppSpec:
                                "in 1024-65535")
         if self.db_env is not None and not _ENV.match(self.db_env):
             raise AppSpecError(f"app {self.name!r}: db_env={self.db_env!r} must be an environment variable name "
-                               "in capitals, e.g. 'VERTICALS_BOT_DB'")
+                               "in capitals, e.g. 'VERTICALS_SHOP_DB'")
         if self.db_file is not None and (not self.db_file or Path(self.db_file).is_absolute()
                                          or ".." in Path(self.db_file).parts):
             raise AppSpecError(f"app {self.name!r}: db_file={self.db_file!r} must be a relative path inside "
@@ -163,7 +163,7 @@ class AppFailure:
 
     name: str
     error: str
-    source: str = ""  # the entry point's value, e.g. "customer_service.spec:SPEC"
+    source: str = ""  # the entry point's value, e.g. "shop.spec:SPEC"
 
     def __str__(self) -> str:
         return f"app {self.name!r} failed to load ({self.source}): {self.error}" if self.source \

@@ -60,6 +60,10 @@ from shared.paths import verticals_home
 def prepare() -> None:
     (verticals_home() / "zoo-prepared.txt").write_text("ready")
     print("zoo: prepared")
+
+
+def explode() -> None:
+    raise RuntimeError("the zoo's demo data is missing")
 '''
 
 
