@@ -29,3 +29,11 @@ class RegistryError(VerticalsError, LookupError):
 
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
+
+
+class InvalidNameError(ConfigError):
+    """A user-chosen name (workspace, model, artifact, sink...) breaks the one name rule in shared/names.py."""
+
+
+class UnsafeTargetError(ConfigError):
+    """A command would overwrite or delete something outside $VERTICALS_HOME without --force."""
