@@ -21,6 +21,7 @@ app = typer.Typer(help="Vertical AI apps on one fine-tuning core.", no_args_is_h
 GROUPS = (
     ("shared.cli.models", "app", "models", "List, promote, roll back and export registered models."),
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
+    ("shared.cli.users", "app", "users", "Local accounts for sign-in: add, list, disable, reset, set-role."),
     ("customer_service.cli", "app", "bot", "The customer-service bot."),
     ("finance_monitor.cli", "app", "monitor", "The financial sentiment monitor."),
     ("recommender.cli", "app", "rec", "The text-aware recommender."),
@@ -30,6 +31,7 @@ COMMANDS = (
     ("shared.cli.serve", ("predict",)),
     ("shared.cli.generate", ("generate",)),
     ("shared.cli.suite", ("up",)),
+    ("shared.cli.audit", ("audit",)),
 )
 
 
