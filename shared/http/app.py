@@ -29,20 +29,12 @@ from shared.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
-# Until every app declares its router through the `verticals.apps` entry points (shared/apps.py).
-FALLBACK_APIS = (("bot", "customer_service.api:router"), ("monitor", "finance_monitor.api:router"),
-                 ("rec", "recommender.api:router"))
-
-
 def registered_apis() -> tuple[list[tuple[str, str]], dict[str, str]]:
     """(app name, "pkg.api:router") for every registered app that has an API, and apps that failed to load."""
-    try:
-        from shared.apps import registered_apps  # type: ignore[import-not-found]
-    except ImportError:
-        return list(FALLBACK_APIS), {}
-    specs, failures = registered_apps()
-    apis = [(spec.name, spec.api) for spec in specs if getattr(spec, "api", None)]
-    return apis, {getattr(f, "name", str(f)): str(getattr(f, "error", f)) for f in failures}
+    from shared.apps import registered_apps
+
+    apps, failures = registered_apps()
+    return [(spec.name, spec.api) for spec in apps if spec.api], {f.name: f.error for f in failures}
 
 
 def load_router(ref: str) -> tuple[Any, Any]:

@@ -11,16 +11,16 @@ A channel token grants one resource (e.g. one customer conversation) and nothing
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
 
+from shared import audit
 from shared.auth import Identity
 from shared.db import create_schema
 from shared.errors import VerticalsError
@@ -36,15 +36,10 @@ SCOPES: dict[str, frozenset[str]] = {
 }
 DEFAULT_RATE_PER_MINUTE = 600
 KEY_PREFIX = "vk_"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class ApiKeyError(VerticalsError):
     """Base class for key-store errors."""
-
-
-class InvalidKeyNameError(ApiKeyError, ValueError):
-    """A key name is not a short identifier."""
 
 
 class InvalidRateError(ApiKeyError, ValueError):
@@ -108,24 +103,19 @@ channel_tokens = Table(
 
 
 def suite_url() -> str:
-    """The suite's own database: `shared.db.suite_url()` once it exists, else the same rule written here."""
+    """The suite's own database (users, keys, their audit rows)."""
     try:
         from shared.db import suite_url as core_suite_url  # type: ignore[attr-defined]
-    except ImportError:
-        from shared.paths import verticals_home
+    except ImportError:  # until the one database facility lands: the rule shared.auth.users writes
+        from shared.auth.users import suite_url as users_suite_url
 
-        return os.environ.get("VERTICALS_SUITE_DB") or f"sqlite:///{verticals_home() / 'suite.db'}"
+        return users_suite_url()
     return str(core_suite_url())
 
 
 def check_key_name(name: str) -> str:
-    try:
-        from shared.names import check_name  # type: ignore[import-not-found]
-    except ImportError:
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise InvalidKeyNameError(f"API key name {name!r} is not valid: use 1-64 letters, digits, '.', '_' "
-                                      "or '-', starting with a letter or digit") from None
-        return name
+    from shared.names import check_name
+
     return check_name(name, what="API key")
 
 
@@ -159,27 +149,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _audit(conn: Any, actor: Identity | None, action: str, target: str, before: Any = None, after: Any = None,
-           now: datetime | None = None) -> None:
-    """Write the audit row in the same transaction, once `shared.audit` (helper auth) is on main."""
-    try:
-        from shared.audit import record  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    record(conn, actor, action, target, before=before, after=after, now=now)
-
-
 class KeyStore:
     """API keys and channel tokens. `url` defaults to the suite database."""
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         if engine is None:
             url = url or suite_url()
+            if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url)
             if url.startswith("sqlite"):
                 event.listen(engine, "connect", _sqlite_pragmas)
         self.engine = engine
         create_schema(_meta, self.engine)
+        audit.ensure_table(self.engine)
 
     # ---- keys -----------------------------------------------------------------------------------------
     def create(self, name: str, scopes: str | list[str] | tuple[str, ...], *, actor: Identity | None = None,
@@ -199,7 +182,7 @@ class KeyStore:
             conn.execute(api_keys.insert().values(name=name, token_sha256=digest(token), scopes=",".join(scope_list),
                                                   rate_per_minute=rate_per_minute, created_at=now,
                                                   created_by=who.name))
-            _audit(conn, who, "api_key.create", f"key:{name}",
+            audit.record(conn, who, "api_key.create", f"key:{name}",
                    after={"scopes": list(scope_list), "rate_per_minute": rate_per_minute}, now=now)
         return token
 
@@ -220,7 +203,7 @@ class KeyStore:
                 raise UnknownKeyError(f"no API key named {name!r}; `verticals keys list` shows them")
             if row.revoked_at is None:
                 conn.execute(api_keys.update().where(api_keys.c.id == row.id).values(revoked_at=now))
-                _audit(conn, who, "api_key.revoke", f"key:{name}", before={"scopes": row.scopes.split(",")}, now=now)
+                audit.record(conn, who, "api_key.revoke", f"key:{name}", before={"scopes": row.scopes.split(",")}, now=now)
 
     def identify(self, token: str) -> KeyIdentity | None:
         """The identity of a live key, or None for an unknown or revoked one."""
