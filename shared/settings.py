@@ -10,8 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
+from shared.auth.settings import AuthSettings
 from shared.paths import PROJECT_ROOT
 
 
@@ -29,6 +35,7 @@ class Settings(BaseSettings):
     data: Path | None = Field(default=None, description="Public data folder (financial_phrasebank/, banking77/).")
     host: str = Field(default="127.0.0.1", description="Address the apps listen on.")
     ports: Ports = Field(default_factory=Ports)
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="OIDC roles (docs/teams.md).")
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod

@@ -81,6 +81,9 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
 
     settings = get_settings()
     host = host or settings.host
+    from shared.auth.exposure import check_suite_exposure
+
+    check_suite_exposure(host, PROJECT_ROOT)  # nobody can sign in → loopback only (docs/teams.md)
     log_dir = log_dir or Path(os.environ.get("VERTICALS_HOME", settings.home)) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     services = plan(host, settings.ports.model_dump(), scheduler)
