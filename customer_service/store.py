@@ -38,8 +38,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from shared.db import create_schema
-
 from customer_service.errors import (
     UnknownConversationError,
     UnknownDocumentError,
@@ -48,6 +46,8 @@ from customer_service.errors import (
 )
 from customer_service.ingest import ChunkData, ParsedDocument
 from customer_service.projection import QueryProjection
+from shared.db import create_schema
+from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
@@ -226,9 +226,7 @@ class Store:
 
     # ---- workspaces ----------------------------------------------------------------------------------
     def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None) -> Workspace:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise WorkspaceExistsError(f"Workspace names must be 1-100 characters, got {name!r}.")
+        name = check_name(name.strip(), "workspace")  # it becomes a folder name (exports) and a key
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
                 raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")

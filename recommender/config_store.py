@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
-from shared.db import create_schema
-
 from recommender.config import RecConfig
 from recommender.errors import RecConfigError
+from shared.db import create_schema
+from shared.names import check_name
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -28,9 +28,7 @@ class ConfigStore:
         create_schema(_meta, self.engine)
 
     def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
-        name = (name or "").strip()
-        if not name or len(name) > 80:
-            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        name = check_name((name or "").strip(), "configuration")
         with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
             conn.execute(delete(configs).where(configs.c.name == name))
             conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),

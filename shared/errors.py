@@ -37,3 +37,11 @@ class AppSpecError(VerticalsError, ValueError):
 
 class AppLoadError(VerticalsError, ImportError):
     """A registered app's code (spec, CLI group, page, prepare, API router) could not be imported."""
+
+
+class InvalidNameError(ConfigError):
+    """A user-chosen name (workspace, model, artifact, sink...) breaks the one name rule in shared/names.py."""
+
+
+class UnsafeTargetError(ConfigError):
+    """A command would overwrite or delete something outside $VERTICALS_HOME without --force."""

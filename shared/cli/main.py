@@ -23,12 +23,14 @@ app = typer.Typer(help="Vertical AI apps on one fine-tuning core.", no_args_is_h
 GROUPS = (
     ("shared.cli.models", "app", "models", "List, promote, roll back and export registered models."),
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
+    ("shared.cli.users", "app", "users", "Local accounts for sign-in: add, list, disable, reset, set-role."),
 )
 COMMANDS = (
     ("shared.cli.train", ("finetune", "evaluate")),
     ("shared.cli.serve", ("predict",)),
     ("shared.cli.generate", ("generate",)),
     ("shared.cli.suite", ("up",)),
+    ("shared.cli.audit", ("audit",)),
 )
 
 
