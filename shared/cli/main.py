@@ -21,6 +21,7 @@ app = typer.Typer(help="Vertical AI apps on one fine-tuning core.", no_args_is_h
 GROUPS = (
     ("shared.cli.models", "app", "models", "List, promote, roll back and export registered models."),
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
+    ("shared.cli.db", "app", "db", "Database status, upgrades, backups and migration revisions."),
     ("customer_service.cli", "app", "bot", "The customer-service bot."),
     ("finance_monitor.cli", "app", "monitor", "The financial sentiment monitor."),
     ("recommender.cli", "app", "rec", "The text-aware recommender."),
