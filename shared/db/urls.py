@@ -24,7 +24,7 @@ SUITE_FILE = "suite.db"
 def parse_url(url: str) -> URL:
     try:
         return make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
         raise DatabaseURLError(f"cannot read {mask_url(url)!r} as a database URL; use e.g. "
                                "sqlite:////path/to/file.db or postgresql+psycopg://user@host:5432/name") from exc
 
@@ -60,7 +60,7 @@ def mask_url(url: str | URL) -> str:
         return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # Unparseable: still never echo what may be a password (`scheme://user:secret@host`).
         head, sep, rest = url.partition("://")
         if sep and "@" in rest:
