@@ -10,12 +10,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.db_backends import BACKENDS, PostgresServer, database_url, require_postgres  # noqa: E402
+from tests.db_backends import BACKENDS, PostgresServer, database_url, require_postgres
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 ADMIN_URL = os.environ.get("VERTICALS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgresql")
@@ -48,7 +49,7 @@ class PostgresServer:
             with self.admin().connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
-        except Exception as exc:  # any failure to connect means "no server" for the skip message
+        except (OSError, SQLAlchemyError) as exc:  # no server, refused, auth: the skip says which
             self.error = f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)} unreachable: {exc}"
             return False
 

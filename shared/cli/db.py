@@ -91,11 +91,12 @@ def upgrade(stores: list[str] | None = STORE_ARG, db: str | None = DB,
         finally:
             engine.dispose()
 
+TO = typer.Option(None, help="Folder for the copies (default: beside each file).")
+
 
 @app.command()
 @clear_errors
-def backup(stores: list[str] | None = STORE_ARG, db: str | None = DB,
-           to: Path | None = typer.Option(None, help="Folder for the copies (default: beside each file).")) -> None:
+def backup(stores: list[str] | None = STORE_ARG, db: str | None = DB, to: Path | None = TO) -> None:
     """Copy each SQLite store with SQLite's online backup API (PostgreSQL: use `pg_dump`)."""
     from shared.db.backup import backup_sqlite
     from shared.db.migrations import backup_path
