@@ -45,6 +45,7 @@ from customer_service.errors import (
 from customer_service.ingest import ChunkData, ParsedDocument
 from customer_service.projection import QueryProjection
 from shared.db import Chain, UTCDateTime, open_database, resolve_url
+from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
@@ -232,9 +233,7 @@ class Store:
 
     # ---- workspaces ----------------------------------------------------------------------------------
     def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None) -> Workspace:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise WorkspaceExistsError(f"Workspace names must be 1-100 characters, got {name!r}.")
+        name = check_name(name.strip(), "workspace")  # it becomes a folder name (exports) and a key
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
                 raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")

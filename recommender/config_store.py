@@ -15,6 +15,7 @@ from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, se
 from recommender.config import RecConfig
 from recommender.errors import RecConfigError
 from shared.db import Chain, UTCDateTime, open_database
+from shared.names import check_name
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -35,9 +36,7 @@ class ConfigStore:
         self.db.dispose()
 
     def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
-        name = (name or "").strip()
-        if not name or len(name) > 80:
-            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        name = check_name((name or "").strip(), "configuration")
         with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
             conn.execute(delete(configs).where(configs.c.name == name))
             conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),

@@ -54,3 +54,15 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
         yield pg_server.url(name)
     finally:
         pg_server.drop(name)
+
+
+@pytest.fixture
+def fake_apps(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fake fourth app `zoo` and a broken app `broken` registered under `verticals.apps` (tests/fake_apps.py);
+    the returned folder is first on sys.path; prepend it to PYTHONPATH for subprocesses."""
+    from tests.fake_apps import forget_fake_apps, write_fake_apps
+
+    root = write_fake_apps(tmp_path_factory.mktemp("fake-apps"))
+    monkeypatch.syspath_prepend(str(root))
+    yield root
+    forget_fake_apps()

@@ -6,7 +6,6 @@ database explicitly (then give exactly one STORE). URLs are printed masked.
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,27 +13,42 @@ from typing import TYPE_CHECKING
 import typer
 
 from shared.cli.errors import clear_errors
+from shared.errors import VerticalsError
 
 if TYPE_CHECKING:
     from shared.db.migrations import Chain
 
 app = typer.Typer(help="Database status, upgrades, backups and migration revisions.", no_args_is_help=True)
 
-# The core's suite database first, then the apps' stores by import path.
-# TODO(contract): read these from shared.apps.registered_apps() (AppSpec.migrations) once it is on main.
-STORES = ("shared.db.suite:CHAIN", "customer_service.store:CHAIN", "finance_monitor.store:CHAIN",
-          "recommender.config_store:CHAIN")
+# The suite's own database (users, API keys, audit); the apps' stores come from their specs.
+SUITE_CHAIN = "shared.auth.users:CHAIN"
 
 STORE_ARG = typer.Argument(None, help="Store names (suite, bot, monitor, rec); default: all.")
 DB = typer.Option(None, "--db", help="This store's database URL (default: its env var, else SQLite under "
                   "$VERTICALS_HOME). Needs exactly one STORE.")
 
 
-def chains() -> list[Chain]:
-    out = []
-    for ref in STORES:
-        module, _, attr = ref.partition(":")
-        out.append(getattr(importlib.import_module(module), attr))
+def chains(*, report: bool = False) -> list[Chain]:
+    """The suite's chain, then each registered app's (`AppSpec.migrations`), by store name.
+
+    An app that fails to load, or whose chain does not, is reported by name (with `report`), never silently
+    left out of an upgrade.
+    """
+    from shared.apps import load_ref, registered_apps
+
+    out = [load_ref(SUITE_CHAIN, "the suite database's migrations")]
+    apps, failures = registered_apps()
+    problems = [f"{f.name}: {f.error}" for f in failures]
+    for spec in apps:
+        if spec.migrations is None:
+            continue
+        try:
+            out.append(spec.load_migrations())
+        except VerticalsError as exc:
+            problems.append(f"{spec.name}: {exc}")
+    if report:
+        for line in problems:
+            typer.secho(f"error: app {line}", fg="red", err=True)
     return out
 
 
@@ -42,7 +56,7 @@ def _selected(names: list[str] | None, db: str | None) -> list[tuple[Chain, str]
     from shared.db.errors import UnknownStoreError
     from shared.db.urls import resolve_url
 
-    known = {c.name: c for c in chains()}
+    known = {c.name: c for c in chains(report=True)}
     names = names or list(known)
     missing = [n for n in names if n not in known]
     if missing:

@@ -24,6 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+# Before alembic loads: it narrates every plugin and context at INFO; our own log lines say what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -39,8 +42,6 @@ from shared.db.types import UTCDateTime
 from shared.db.urls import mask_url, sqlite_path
 
 log = logging.getLogger(__name__)
-# Alembic narrates every plugin and context at INFO; our own log lines say what changed.
-logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Chain:
     """One store's migrations: `name` is what `verticals db ... STORE` takes."""
 
     name: str
-    metadata: MetaData
+    metadata: MetaData | tuple[MetaData, ...]  # several when a store's tables come from several modules
     script_location: str  # the folder holding env.py and versions/
     env_var: str  # the store's URL setting, e.g. VERTICALS_BOT_DB
     db_file: str  # its SQLite file under $VERTICALS_HOME
@@ -58,6 +59,14 @@ class Chain:
     @property
     def version_table(self) -> str:
         return f"alembic_version_{self.name}"
+
+    @property
+    def metadatas(self) -> tuple[MetaData, ...]:
+        return self.metadata if isinstance(self.metadata, tuple) else (self.metadata,)
+
+    @property
+    def tables(self) -> set[str]:
+        return {name for md in self.metadatas for name in md.tables}
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ def head(chain: Chain) -> str:
 def alembic_config(chain: Chain, connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", chain.script_location)
+    cfg.set_main_option("file_template", "%%(rev)s")  # versions/bot_0004.py: the id is the file name
     cfg.attributes["chain"] = chain
     cfg.attributes["connection"] = connection
     return cfg
@@ -108,7 +118,7 @@ def status(chain: Chain, engine: Engine) -> SchemaStatus:
         tables = set(inspect(conn).get_table_names())
         current = _context(chain, conn).get_current_revision() if chain.version_table in tables else None
     if current is None:
-        state = "unversioned" if tables & set(chain.metadata.tables) else "empty"
+        state = "unversioned" if tables & chain.tables else "empty"
     elif current == latest:
         state = "current"
     else:
@@ -185,7 +195,8 @@ def _create_at_head(chain: Chain, engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         # SQLite runs DDL outside transactions: two processes may race; create_schema absorbs that, and
         # the version table's primary key lets only one stamp land.
-        create_schema(chain.metadata, engine)
+        for md in chain.metadatas:
+            create_schema(md, engine)
         with engine.connect() as conn:
             try:
                 if _context(chain, conn).get_current_revision() is None:
@@ -199,7 +210,8 @@ def _create_at_head(chain: Chain, engine: Engine) -> None:
         if status(chain, engine).state != "empty":
             return  # another process created it while we waited for the lock
         with conn.begin():
-            chain.metadata.create_all(conn)
+            for md in chain.metadatas:
+                md.create_all(conn)
         _stamp(chain, conn, head(chain))
 
 
@@ -242,7 +254,7 @@ def ensure_schema(chain: Chain, engine: Engine) -> SchemaStatus:
 def _include(chain: Chain) -> Callable[..., bool]:
     """Compare and migrate only this store's tables (others may share the database)."""
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        return type_ != "table" or name in chain.metadata.tables
+        return type_ != "table" or name in chain.tables
     return include
 
 
@@ -254,7 +266,7 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def configure_options(chain: Chain, conn: Connection) -> dict[str, Any]:
-    return {"target_metadata": chain.metadata, "version_table": chain.version_table,
+    return {"target_metadata": list(chain.metadatas), "version_table": chain.version_table,
             "render_as_batch": conn.dialect.name == "sqlite", "include_object": _include(chain),
             "compare_type": True, "render_item": _render_item}
 
@@ -279,7 +291,7 @@ def compare(chain: Chain, engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={k: v for k, v in configure_options(chain, conn).items()
                                                       if k != "render_as_batch"})
-        return list(compare_metadata(ctx, chain.metadata))
+        return list(compare_metadata(ctx, list(chain.metadatas)))  # type: ignore[arg-type]
 
 
 def upgrade_by_migrations(chain: Chain, engine: Engine, revision: str = "head") -> None:

@@ -124,6 +124,7 @@ def test_recommender_configs(db_url: str) -> None:
     from recommender.config import BlendConfig, RecConfig
     from recommender.config_store import ConfigStore
     from recommender.errors import RecConfigError
+    from shared.errors import InvalidNameError
 
     store = ConfigStore(db_url)
     a = RecConfig(blend=BlendConfig(ranker=1.0, text=0.5))
@@ -133,6 +134,6 @@ def test_recommender_configs(db_url: str) -> None:
     assert store.names() == ["alt", "mine"] and store.load("mine") == a
     with pytest.raises(RecConfigError, match="No saved configuration named 'nope'"):
         store.load("nope")
-    with pytest.raises(RecConfigError, match="1-80 characters"):
+    with pytest.raises(InvalidNameError, match="Invalid configuration name ''"):
         store.save("", a)
     store.dispose()
