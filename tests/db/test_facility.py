@@ -120,3 +120,30 @@ def test_session_scope_rolls_back_on_error(db_url: str) -> None:
         raise RuntimeError("boom")
     assert store.names() == []
     store.dispose()
+
+
+def test_bot_cli_honours_verticals_bot_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from customer_service.cli import app
+    from customer_service.store import Store
+
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    monkeypatch.setenv("VERTICALS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VERTICALS_BOT_DB", url)
+    result = CliRunner().invoke(app, ["workspaces", "create", "support"])
+    assert result.exit_code == 0, result.output
+    assert [w.name for w in Store(url).workspaces()] == ["support"]
+    assert not (tmp_path / "home" / "customer_service.db").exists()
+
+
+def test_monitor_status_masks_the_password(pg_url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from typer.testing import CliRunner
+
+    from finance_monitor.cli import app
+
+    url = make_url(pg_url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["status", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "store: postgresql+psycopg://postgres:***@127.0.0.1" in result.output and "s3cret-pw" not in result.output

@@ -234,3 +234,34 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "pg_dump" in res.output and "s3cret" not in res.output and "u:***@" in res.output
     res = runner.invoke(app, ["status", "nosuch"])
     assert res.exit_code == 1 and "no store named 'nosuch'; stores: suite, bot, monitor, rec" in res.output
+
+
+def test_suite_audit_log_stays_append_only_after_migrations(empty_db_url: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.auth.users import CHAIN
+
+    engine = make_engine(empty_db_url)
+    upgrade_by_migrations(CHAIN, engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (at, actor, actor_kind, role, action, target) "
+                          "VALUES (:t, 'ana@example.com', 'user', 'admin', 'user.add', 'bo@example.com')"),
+                     {"t": _ts(empty_db_url)})
+    for stmt in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(stmt))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT actor FROM audit_log")).scalars().all() == ["ana@example.com"]
+    engine.dispose()
+
+
+def test_each_registered_app_store_is_migrated_with_its_spec_settings() -> None:
+    from shared.apps import registered_apps
+
+    apps, failures = registered_apps()
+    assert not failures
+    by_name = _chains()
+    for spec in apps:
+        chain = by_name[spec.name]
+        assert (chain.env_var, chain.db_file) == (spec.db_env, spec.db_file)
+    assert list(by_name) == ["suite", *(spec.name for spec in apps)]
