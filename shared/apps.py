@@ -99,7 +99,8 @@ class AppSpec:
     db_file: str | None = field(default=None, metadata={
         "help": "SQLite file under $VERTICALS_HOME when db_env is unset, e.g. 'shop.db'."})
     migrations: str | None = field(default=None, metadata={
-        "help": "Alembic script location of the app's store, e.g. 'shop:migrations'."})
+        "help": "The store's migration chain (a shared.db.Chain: metadata, Alembic folder, URL setting), "
+                "e.g. 'shop.store:CHAIN'; `verticals db` upgrades and backs it up."})
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -141,6 +142,9 @@ class AppSpec:
 
     def load_prepare(self) -> Callable[[], Any] | None:
         return None if self.prepare is None else load_ref(self.prepare, f"app {self.name!r}: prepare")
+
+    def load_migrations(self) -> Any:
+        return None if self.migrations is None else load_ref(self.migrations, f"app {self.name!r}: migrations")
 
     def load_api(self) -> Any:
         return None if self.api is None else load_ref(self.api, f"app {self.name!r}: api")

@@ -23,6 +23,7 @@ app = typer.Typer(help="Vertical AI apps on one fine-tuning core.", no_args_is_h
 GROUPS = (
     ("shared.cli.models", "app", "models", "List, promote, roll back and export registered models."),
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
+    ("shared.cli.db", "app", "db", "Database status, upgrades, backups and migration revisions."),
     ("shared.cli.users", "app", "users", "Local accounts for sign-in: add, list, disable, reset, set-role."),
     ("shared.cli.keys", "app", "keys", "API keys for the HTTP API: create (shown once), list, revoke."),
 )
