@@ -265,3 +265,30 @@ def test_each_registered_app_store_is_migrated_with_its_spec_settings() -> None:
         chain = by_name[spec.name]
         assert (chain.env_var, chain.db_file) == (spec.db_env, spec.db_file)
     assert list(by_name) == ["suite", *(spec.name for spec in apps)]
+
+
+def test_revision_writes_the_missing_migration(tmp_path: Path) -> None:
+    """`verticals db revision` autogenerates from the models' difference with the chain's head."""
+    import shutil
+
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from recommender.config_store import CHAIN as REC
+    from shared.db.migrations import Chain, new_revision
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(REC.script_location, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    meta = MetaData()
+    for table in REC.metadatas[0].tables.values():
+        table.to_metadata(meta)
+    Table("rec_notes", meta, Column("id", Integer, primary_key=True), Column("note", String(200), nullable=False))
+    chain = Chain("rec", meta, str(folder), env_var="X", db_file="x.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade_by_migrations(chain, engine)
+    assert [d[0] for d in compare(chain, engine)] == ["add_table"]  # the model is ahead of the chain
+
+    path = Path(new_revision(chain, "notes"))
+    assert path.name == "rec_0002.py" and "op.create_table('rec_notes'" in path.read_text()
+    upgrade_by_migrations(chain, engine)
+    assert status(chain, engine).current == "rec_0002" and compare(chain, engine) == []
+    engine.dispose()
