@@ -10,6 +10,7 @@ SPEC = AppSpec(
     page="customer_service.app",
     default_port=8501,
     prepare="customer_service.demo:prepare",
+    api="customer_service.api:router",
     db_env="VERTICALS_BOT_DB",
     db_file="customer_service.db",
     migrations="customer_service.store:CHAIN",

@@ -10,6 +10,7 @@ SPEC = AppSpec(
     page="finance_monitor.app",
     default_port=8502,
     prepare="finance_monitor.demo:prepare",
+    api="finance_monitor.api:router",
     # The scheduler ingests and scores on its timetable while the dashboard is open.
     services=(ServiceSpec(name="scheduler", label="Monitor scheduler", command=("monitor", "run")),),
     db_env="VERTICALS_MONITOR_DB",

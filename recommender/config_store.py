@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
 
 from recommender.config import RecConfig
-from recommender.errors import RecConfigError
+from recommender.errors import RecConfigError, UnknownConfigError
 from shared.db import Chain, UTCDateTime, open_database
 from shared.names import check_name
 
@@ -46,7 +46,7 @@ class ConfigStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
         if row is None:
-            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
         return RecConfig.from_dict(json.loads(row[0]))
 
     def names(self) -> list[str]:

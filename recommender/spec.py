@@ -10,6 +10,7 @@ SPEC = AppSpec(
     page="recommender.app",
     default_port=8503,
     prepare="recommender.demo:prepare",
+    api="recommender.api:router",
     db_env="VERTICALS_REC_DB",
     db_file="recommender/configs.sqlite",
     migrations="recommender.config_store:CHAIN",

@@ -18,10 +18,23 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shared.auth.settings import AuthSettings
 from shared.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from shared.apps import AppSpec
+
+
+class ApiSettings(BaseSettings):
+    """The HTTP API (`verticals serve`); see docs/api.md."""
+
+    port: int = Field(default=8500, description="Port the API listens on.")
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    public_chat: bool = Field(default=True, description="Customers may open bot conversations without an API key "
+                                                        "(the chat page); each is then reachable only by its token.")
+    anonymous_rate_per_minute: int = Field(default=120, ge=0, description="Per-address limit without a key.")
+    sse_interval_s: float = Field(default=0.5, gt=0, description="How often the event stream looks for new messages.")
 
 
 class Settings(BaseSettings):
@@ -34,6 +47,8 @@ class Settings(BaseSettings):
     ports: dict[str, int] = Field(default_factory=dict, description=(
         "Port per registered app name (`[ports] bot = 8601`, or VERTICALS_PORTS__BOT); an app not listed "
         "listens on its spec's default_port."))
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="OIDC roles (docs/teams.md).")
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod

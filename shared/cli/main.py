@@ -25,6 +25,7 @@ GROUPS = (
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
     ("shared.cli.db", "app", "db", "Database status, upgrades, backups and migration revisions."),
     ("shared.cli.users", "app", "users", "Local accounts for sign-in: add, list, disable, reset, set-role."),
+    ("shared.cli.keys", "app", "keys", "API keys for the HTTP API: create (shown once), list, revoke."),
 )
 COMMANDS = (
     ("shared.cli.train", ("finetune", "evaluate")),
@@ -32,6 +33,7 @@ COMMANDS = (
     ("shared.cli.generate", ("generate",)),
     ("shared.cli.suite", ("up",)),
     ("shared.cli.audit", ("audit",)),
+    ("shared.cli.http", ("serve",)),
 )
 
 

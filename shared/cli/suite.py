@@ -32,11 +32,12 @@ class Service:
 
     @property
     def url(self) -> str:
-        return self.health_url.rsplit("/_stcore", 1)[0] if self.health_url else "(background jobs)"
+        return self.health_url.rsplit("/_stcore", 1)[0].removesuffix("/healthz") if self.health_url \
+            else "(background jobs)"
 
 
 def plan(host: str, ports: Mapping[str, int] | None = None, scheduler: bool = True,
-         registered: Registered | None = None) -> list[Service]:
+         registered: Registered | None = None, api_port: int | None = None) -> list[Service]:
     """One Streamlit service per registered app (port: `ports[name]`, else the spec's default), then the
     apps' background services when `scheduler` is set. Apps that failed to load come back with `error` set."""
     apps, failures = registered if registered is not None else registered_apps()
@@ -68,6 +69,10 @@ def plan(host: str, ports: Mapping[str, int] | None = None, scheduler: bool = Tr
             for svc in spec.services:
                 services.append(Service(f"{spec.name}-{svc.name}", svc.label,
                                         [sys.executable, "-m", "shared.cli.main", *svc.command], None))
+    if api_port:
+        services.append(Service("api", "HTTP API (/docs, /chat/WS)",
+                                [sys.executable, "-m", "shared.cli.main", "serve", "--host", host, "--port",
+                                 str(api_port)], f"http://{host}:{api_port}/healthz"))
     return services
 
 
@@ -112,9 +117,12 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on (defa
 
     settings = get_settings()
     host = host or settings.host
+    from shared.auth.exposure import check_suite_exposure
+
+    check_suite_exposure(host, PROJECT_ROOT)  # nobody can sign in → loopback only (docs/teams.md)
     log_dir = log_dir or Path(os.environ.get("VERTICALS_HOME", settings.home)) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    services = plan(host, settings.ports, scheduler)
+    services = plan(host, settings.ports, scheduler, api_port=settings.api.port)
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:

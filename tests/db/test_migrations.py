@@ -239,7 +239,7 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_suite_audit_log_stays_append_only_after_migrations(empty_db_url: str) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from shared.auth.users import CHAIN
+    from shared.suite_db import CHAIN
 
     engine = make_engine(empty_db_url)
     upgrade_by_migrations(CHAIN, engine)
@@ -291,4 +291,34 @@ def test_revision_writes_the_missing_migration(tmp_path: Path) -> None:
     assert path.name == "rec_0002.py" and "op.create_table('rec_notes'" in path.read_text()
     upgrade_by_migrations(chain, engine)
     assert status(chain, engine).current == "rec_0002" and compare(chain, engine) == []
+    engine.dispose()
+
+
+def test_suite_database_made_before_migrations_is_adopted(empty_db_url: str) -> None:
+    """Accounts and audit rows written by the pre-migration code (create_all) survive; the keys arrive."""
+    from shared import audit
+    from shared.auth.users import Base as UsersBase
+    from shared.auth.users import UserStore
+    from shared.http.keys import KeyStore
+    from shared.suite_db import CHAIN
+
+    engine = make_engine(empty_db_url)
+    UsersBase.metadata.create_all(engine)
+    audit.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (email, display_name, role, disabled, created_at, updated_at) "
+                          "VALUES ('ana@example.com', 'Ana', 'admin', false, :t, :t)"), {"t": _ts(empty_db_url)})
+        audit.record(conn, None, "user.add", "ana@example.com", now=T0)
+    assert status(CHAIN, engine).state == "unversioned"
+    if not empty_db_url.startswith("sqlite"):
+        with pytest.raises(SchemaBehindError, match="verticals db upgrade suite"):
+            UserStore(empty_db_url)
+        _upgrade_cli("suite", empty_db_url)
+    users = UserStore(empty_db_url)
+    assert [(u.email, u.role, u.created_at) for u in users.all()] == [("ana@example.com", "admin", T0)]
+    assert [e.action for e in audit.entries(engine)] == ["user.add"]
+    keys = KeyStore(empty_db_url)
+    token = keys.create("ci", "models", now=T0)
+    assert keys.identify(token).name == "key:ci"
+    assert status(CHAIN, engine).current == head(CHAIN) == "suite_0003"
     engine.dispose()
