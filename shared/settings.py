@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shared.auth.settings import AuthSettings
 from shared.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
         "Port per registered app name (`[ports] bot = 8601`, or VERTICALS_PORTS__BOT); an app not listed "
         "listens on its spec's default_port."))
     api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="OIDC roles (docs/teams.md).")
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod

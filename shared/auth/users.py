@@ -124,9 +124,11 @@ class UserStore:
             u = s.scalar(select(User).where(User.email == email.strip().lower()))
             return _view(u) if u else None
 
-    def count_active(self) -> int:
+    def count_sign_in(self) -> int:
+        """Enabled accounts with a password: anyone who can use the login form."""
         with self.session() as s:
-            return int(s.scalar(select(func.count(User.id)).where(User.disabled.is_(False))) or 0)
+            return int(s.scalar(select(func.count(User.id)).where(User.disabled.is_(False),
+                                                                   User.password_hash.is_not(None))) or 0)
 
     def active_identity(self, email: str) -> Identity | None:
         """The identity of an enabled account (the gate re-checks this on every page run)."""

@@ -117,6 +117,9 @@ def up(host: Annotated[str | None, typer.Option(help="Address to listen on (defa
 
     settings = get_settings()
     host = host or settings.host
+    from shared.auth.exposure import check_suite_exposure
+
+    check_suite_exposure(host, PROJECT_ROOT)  # nobody can sign in → loopback only (docs/teams.md)
     log_dir = log_dir or Path(os.environ.get("VERTICALS_HOME", settings.home)) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     services = plan(host, settings.ports, scheduler, api_port=settings.api.port)
