@@ -10,6 +10,8 @@ states the head reads (this is all a frozen-encoder, head-only model gets).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,10 +22,12 @@ from shared.tasks.token_classification.shapes import N_SHAPES
 class TokenClassifier(nn.Module):
     fresh_modules = ("head", "case_embedding")  # new parts: they take the head's learning rate
 
-    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1, case_input: bool = True):
+    encoder: Any  # a transformers encoder (its config, input embeddings and save_pretrained are used)
+
+    def __init__(self, encoder: Any, num_labels: int, dropout: float = 0.1, case_input: bool = True):
         super().__init__()
         self.encoder = encoder
-        hidden = encoder.config.hidden_size
+        hidden = int(encoder.config.hidden_size)
         self.case_input = case_input
         self.case_embedding = nn.Embedding(N_SHAPES, hidden)
         nn.init.zeros_(self.case_embedding.weight)

@@ -11,24 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from safetensors.torch import load_file, save_file
-from torch import nn
 
 from shared.card import ModelCard
 from shared.errors import ModelNotFoundError
+from shared.modeling.token_classifier import TokenClassifier
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder
-from shared.modeling.token_classifier import TokenClassifier
 from shared.tasks.classification.artifacts import load_tokenizer_from
 
 TRAINED_PARTS = ("head", "case_embedding")
 
 
-def save_token_classifier(folder: Path, model: nn.Module, tokenizer: Any, method: str) -> None:
+def save_token_classifier(folder: Path, model: Any, tokenizer: Any, method: str) -> None:
     tokenizer.save_pretrained(folder / "tokenizer")
     if method == "lora":
         model.save_pretrained(folder / "adapter")
         return
-    classifier: TokenClassifier = model
+    classifier = model
     state = {f"{part}.{k}": v.contiguous() for part in TRAINED_PARTS
              for k, v in getattr(classifier, part).state_dict().items()}
     save_file(state, folder / "head.safetensors")
@@ -48,8 +47,8 @@ def load_token_classifier(folder: Path, card: ModelCard) -> tuple[TokenClassifie
             encoder = load_encoder(resolve_model(card.base_model))
         except ModelNotFoundError as exc:
             raise ModelNotFoundError(f"Model {card.name} {card.version} needs its base model: {exc}") from exc
-    model = TokenClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
-                            case_input=hp.get("case_input", True))
+    model: Any = TokenClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
+                                 case_input=hp.get("case_input", True))
     if (folder / "adapter").exists():
         from peft import PeftModel
 

@@ -39,7 +39,7 @@ class CrfBaseline:
         self.crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=c1, c2=c2, max_iterations=max_iterations,
                                         all_possible_transitions=True)
 
-    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> "CrfBaseline":
+    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> CrfBaseline:
         self.crf.fit([sentence_features(s) for s in sentences], [list(t) for t in tags])
         return self
 

@@ -53,7 +53,7 @@ def encode_sentences(tokenizer: Any, sentences: Sequence[Sequence[str]], labels:
     if not sentences:
         return []
     enc = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=False,
-                    truncation=False, padding=False)
+                    truncation=False, padding=False, verbose=False)
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
     budget = max_length - 2
     out: list[TokenExample] = []

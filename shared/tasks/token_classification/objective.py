@@ -29,9 +29,9 @@ def run_token_batches(fn: Callable[[dict[str, torch.Tensor]], torch.Tensor], exa
         batch = collate([examples[i] for i in idx], pad_id, pad_multiple)
         with autocast(device, precision):
             result = fn({k: batch[k].to(device) for k in INPUT_KEYS})
-        result = result.float().cpu().numpy()
+        values = result.float().cpu().numpy()
         for row, i in enumerate(idx):
-            out[i] = result[row, examples[i].positions]
+            out[i] = values[row, examples[i].positions]
     return out
 
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -20,9 +20,9 @@ from shared.data.labels import LabelMap
 from shared.device import pick_device
 from shared.errors import ConfigError, DataError
 from shared.methods import apply_lora, apply_topk, count_trainable, freeze
+from shared.modeling.token_classifier import TokenClassifier, TokenHeadOnly
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
-from shared.modeling.token_classifier import TokenClassifier, TokenHeadOnly
 from shared.registry import Registry, check_name
 from shared.tasks.token_classification.artifacts import save_token_classifier
 from shared.tasks.token_classification.crf import CrfBaseline
@@ -135,7 +135,7 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
             apply_topk(classifier.encoder, config.topk_layers)
         trained = classifier
         if method == "lora":
-            trained = apply_lora(classifier, encoder.config.model_type, config.lora,
+            trained = apply_lora(classifier, str(cast(Any, encoder).config.model_type), config.lora,
                                  modules_to_save=["head", "case_embedding"])
         task = full_task
     n_train, n_all = count_trainable(trained)
