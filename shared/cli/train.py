@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
@@ -14,21 +14,24 @@ _DISTILL = DistillConfig.__dataclass_fields__
 
 def finetune(
     name: str = typer.Option(..., "--name", help="Task name in the registry (e.g. fin-sentiment)."),
-    data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet."),
+    data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet; for token-classification "
+                              "CoNLL (token ... TAG per line) or JSONL (text + character-offset spans)."),
     task: str = typer.Option("classification", help=f"One of {', '.join(TASKS)}."),
-    model: Optional[str] = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
+    model: str | None = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
                                          "(default: smollm2 for generation, else minilm)."),
     method: str = typer.Option("lora", help=f"One of {', '.join(METHODS)}."),
     text_col: str = typer.Option("text", help="[classification] Text column."),
-    text_pair_col: Optional[str] = typer.Option(None, help="[classification] Second text column for pair input."),
+    text_pair_col: str | None = typer.Option(None, help="[classification] Second text column for pair input."),
     label_col: str = typer.Option("label", help="[classification] Label column."),
     query_col: str = typer.Option("query", help="[embedding] Query column."),
     positive_col: str = typer.Option("positive", help="[embedding] Positive passage column."),
-    negative_col: Optional[str] = typer.Option(None, help="[embedding] Optional hard-negative column."),
+    negative_col: str | None = typer.Option(None, help="[embedding] Optional hard-negative column."),
+    test_data: Path | None = typer.Option(
+        None, help="[token-classification] Held-out test file (default: 10% of --data; dev is carved from --data)."),
     prompt_col: str = typer.Option("prompt", help="[generation] Prompt column."),
     answer_col: str = typer.Option("answer", help="[generation] Answer column."),
     epochs: int = typer.Option(3, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]),
-    lr: Optional[float] = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
+    lr: float | None = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
     batch_size: int = typer.Option(32, help=OptimConfig.__dataclass_fields__["batch_size"].metadata["help"]),
     head_lr_multiplier: float = typer.Option(
         1.0, help=OptimConfig.__dataclass_fields__["head_lr_multiplier"].metadata["help"]),
@@ -38,15 +41,15 @@ def finetune(
     lora_r: int = typer.Option(8, help=LoraSettings.__dataclass_fields__["r"].metadata["help"]),
     topk_layers: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["topk_layers"].metadata["help"]),
     precision: str = typer.Option("auto", help=TrainConfig.__dataclass_fields__["precision"].metadata["help"]),
-    dp_epsilon: Optional[float] = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
-    dp_delta: Optional[float] = typer.Option(None, help="DP δ (default 1/(10·n))."),
-    distill_from: Optional[str] = typer.Option(
+    dp_epsilon: float | None = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
+    dp_delta: float | None = typer.Option(None, help="DP δ (default 1/(10·n))."),
+    distill_from: str | None = typer.Option(
         None, help="[classification, embedding] " + _DISTILL["teacher"].metadata["help"]
         + " Trains on its soft predictions (classes, or in-batch candidates) too."),
     distill_alpha: float = typer.Option(0.5, help=_DISTILL["alpha"].metadata["help"]),
     distill_temperature: float = typer.Option(2.0, help=_DISTILL["temperature"].metadata["help"]),
     redact_pii: bool = typer.Option(False, help="Replace e-mails, phones, cards, IBANs, IPs before training."),
-    checkpoint_dir: Optional[Path] = typer.Option(None, help="Write a checkpoint here after each epoch."),
+    checkpoint_dir: Path | None = typer.Option(None, help="Write a checkpoint here after each epoch."),
     resume: bool = typer.Option(False, help="Resume from the checkpoint in --checkpoint-dir."),
     promote: bool = typer.Option(True, help="Make the new version current."),
 ) -> None:
@@ -57,18 +60,19 @@ def finetune(
                          topk_layers=topk_layers, precision=precision, optim=OptimConfig(lr=lr, batch_size=batch_size,
                                                            head_lr_multiplier=head_lr_multiplier),
                          lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
-    per_task = {
+    per_task: dict[str, dict[str, Any]] = {
         "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,
                            "redact_pii": redact_pii},
         "embedding": {"query_col": query_col, "positive_col": positive_col, "negative_col": negative_col},
         "generation": {"prompt_col": prompt_col, "answer_col": answer_col},
+        "token-classification": {"test_data": str(test_data) if test_data is not None else None},
     }
     privacy = None
     if dp_epsilon is not None or dp_delta is not None:
         from shared.privacy.config import PrivacyConfig
 
         privacy = PrivacyConfig(epsilon=dp_epsilon if dp_epsilon is not None else 8.0, delta=dp_delta)
-    extra = {"privacy": privacy} if privacy is not None else {}
+    extra: dict[str, Any] = {"privacy": privacy} if privacy is not None else {}
     if checkpoint_dir is not None:
         extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
     if distill_from is not None:
@@ -87,8 +91,8 @@ def finetune(
 
 def evaluate(
     name: str = typer.Option(..., "--name", help="Registered task name."),
-    version: Optional[str] = typer.Option(None, help="Version (default: current)."),
-    data: Optional[Path] = typer.Option(None, help="Labelled file to evaluate on (default: the stored test report)."),
+    version: str | None = typer.Option(None, help="Version (default: current)."),
+    data: Path | None = typer.Option(None, help="Labelled file to evaluate on (default: the stored test report)."),
     text_col: str = typer.Option("text"),
     label_col: str = typer.Option("label"),
 ) -> None:
@@ -103,6 +107,18 @@ def evaluate(
         return
     from shared.api import load_model
     from shared.cli.guards import require_task
+
+    if registry.card(name, version).task == "token-classification":
+        from shared.tasks.token_classification.data import Sentence, check_kinds, read_sentences
+        from shared.tasks.token_classification.evaluation import entity_report, format_entity_report
+
+        ner = load_model(name, version)
+        sentences = read_sentences(data)
+        known = [Sentence(["x"], [f"B-{k}"]) for k in ner.types]
+        check_kinds(known, sentences, "evaluation")
+        report = entity_report([s.tags for s in sentences], ner.predict_tags([s.words for s in sentences]), ner.labels)
+        typer.echo(format_entity_report(report, f"{name} on {data}:"))
+        return
     from shared.data.labels import LabelMap
     from shared.data.tables import clean_text_rows, read_table
     from shared.metrics import classification_report, format_report
