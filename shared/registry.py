@@ -8,6 +8,7 @@ renamed into place only when complete, so a crash never leaves a half-written ve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Iterator
 
 from shared.card import CARD_FILE, ModelCard
-from shared.errors import ConfigError, RegistryError
+from shared.errors import ConfigError, PromotionRefused, RegistryError
 from shared.paths import verticals_home
 
+log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -73,8 +75,12 @@ class Registry:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True) -> str:
-        """Move a complete staged model in as the next version; optionally make it current."""
+    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True, force: bool = False) -> str:
+        """Move a complete staged model in as the next version; optionally make it current.
+
+        A version that loses to its baseline on dev is saved but not made current unless `force`
+        (`promotion_blocker` says why); the caller reads `current_version` to know which happened.
+        """
         check_name(name)
         task_dir = self.root / name
         task_dir.mkdir(exist_ok=True)
@@ -94,11 +100,25 @@ class Registry:
         index = self._index(name, missing_ok=True)
         self._write_index(name, index)
         if promote:
-            self.promote(name, version)
+            reason = None if force else promotion_blocker(card)
+            if reason is None:
+                self.promote(name, version, force=True)
+            else:
+                log.warning("%s %s saved but not made current: %s", name, version, reason)
         return version
 
-    def promote(self, name: str, version: str) -> None:
+    def promotion_blocker(self, name: str, version: str) -> str | None:
+        """Why VERSION may not become current (it loses to its baseline on dev), or None."""
+        return promotion_blocker(self.card(name, version))
+
+    def promote(self, name: str, version: str, force: bool = False) -> None:
+        """Make VERSION current; refused for a model below its baseline on dev unless `force`."""
         self.path(name, version)  # validates
+        reason = None if force else self.promotion_blocker(name, version)
+        if reason is not None:
+            raise PromotionRefused(f"Not promoting {name} {version}: {reason}. Improve the model (more epochs, "
+                                   f"another method or base model), or promote anyway with "
+                                   f"`verticals models promote {name} {version} --force`.")
         index = self._index(name)
         index["current"] = version
         index.setdefault("promotions", []).append(version)
@@ -144,3 +164,12 @@ def check_name(name: str) -> str:
         raise ConfigError(f"Model name {name!r} is not valid: use letters, digits, '-', '_' or '.', "
                           f"up to 64 characters, starting with a letter or digit.")
     return name
+
+
+def promotion_blocker(card: ModelCard) -> str | None:
+    """A classifier whose dev accuracy is below its TF-IDF + logistic regression baseline's is held back."""
+    if card.task != "classification":
+        return None
+    from shared.tasks.classification.baseline import loses_to_baseline
+
+    return loses_to_baseline(card.metrics)

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import pandas as pd
 import torch
@@ -23,11 +23,19 @@ from shared.metrics import classification_report, format_report
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
 from shared.modeling.classifier import HeadOnly, TextClassifier
-from shared.registry import Registry, check_name
+from shared.registry import Registry, check_name, promotion_blocker
 from shared.tasks.classification.artifacts import save_classifier
+from shared.tasks.classification.baseline import (
+    TfidfBaseline,
+    comparison,
+    evaluate_baseline,
+    format_comparison,
+    join_pairs,
+)
 from shared.tasks.classification.data import encode
 from shared.tasks.classification.distill import soft_targets
 from shared.tasks.classification.objective import ClassificationTask, FeatureTask, run_batches
+from shared.tasks.classification.recipe import AUTO, apply_recipe, choose_recipe, recipe_record
 from shared.training import distributed
 from shared.training.trainer import Trainer, seed_everything
 
@@ -42,18 +50,26 @@ class FinetuneResult:
     metrics: dict[str, Any]
     report: str
     card: ModelCard
+    promoted: bool = False
+    not_promoted_because: str | None = None  # set when the registry held a requested promotion back
 
 
 def run(data: TableSource | None, *, name: str, text_col: str = "text", label_col: str = "label",
-        text_pair_col: str | None = None, model: str = "minilm", method: str = "lora",
+        text_pair_col: str | None = None, model: str = "minilm", method: str = AUTO,
         config: TrainConfig | None = None, splits: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
-        registry: Registry | None = None, promote: bool = True, privacy: Any = None,
+        registry: Registry | None = None, promote: bool = True, force: bool = False, privacy: Any = None,
         device: torch.device | None = None, checkpoint_dir: Path | None = None, resume: bool = False,
-        redact_pii: bool = False, distill: DistillConfig | None = None) -> FinetuneResult:
+        redact_pii: bool = False, distill: DistillConfig | None = None,
+        pinned: Collection[str] = ()) -> FinetuneResult:
+    """`method="auto"` (the default) chooses method, learning rates, batch size and epochs (recipe.py),
+    except the config fields named in `pinned` (and an explicit `config.optim.lr`). `promote`: make the new
+    version current, which the registry refuses for a model below its TF-IDF baseline on dev unless `force`.
+    """
     config = config or TrainConfig()
-    check_method(method)
+    if method != AUTO:
+        check_method(method)
     check_name(name)
-    if privacy is not None:
+    if privacy is not None and method != AUTO:
         from shared.privacy.dp import check_supported
 
         check_supported(method, None)
@@ -84,7 +100,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     train, dev, test = enc(train_df), enc(dev_df), enc(test_df)
     teacher_card = None
     if distill is not None:
-        if method == "head":
+        if method == "head":  # (auto never picks head)
             raise ConfigError("Distillation trains the encoder's features: use method full, topk or lora, not head.")
         teacher_card, soft = _teacher_targets(distill, registry, train_df, text_col, text_pair_col, labels, device)
         for example, row in zip(train, soft):
@@ -93,6 +109,17 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
 
     # -- model and method ------------------------------------------------------------------------
     encoder = load_encoder(ref)
+    recipe_info = None
+    if method == AUTO:
+        pinned = set(pinned) | ({"lr"} if config.optim.lr is not None else set())
+        recipe = choose_recipe(len(train), len(labels), sum(p.numel() for p in encoder.parameters()), device.type)
+        method, config = recipe.method, apply_recipe(recipe, config, pinned)
+        recipe_info = recipe_record(recipe, config, pinned)
+        log.info("method auto: %s", "; ".join(recipe.why))
+        if privacy is not None:
+            from shared.privacy.dp import check_supported
+
+            check_supported(method, None)
     classifier = TextClassifier(encoder, len(labels), dropout=config.dropout)
     lr = config.lr_for(method)
     pad_id = tokenizer.pad_token_id
@@ -127,7 +154,17 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     if test:
         pred = full_task.logits(eval_model, test).argmax(1)
         report_dict = classification_report([e.label for e in test], pred, labels.labels)
-    report = format_report(report_dict) if report_dict else "(no test split)"
+    metrics: dict[str, Any] = {k: report_dict[k] for k in ("accuracy", "macro_f1") if k in report_dict}
+    if dev:
+        metrics["dev_accuracy"] = round(float(fit.best_metric), 6)
+    baseline = TfidfBaseline.fit(join_pairs(train_df[text_col].tolist(), _pairs(train_df, text_pair_col)),
+                                 [e.label for e in train], len(labels), seed=config.seed)
+    metrics["baseline"] = evaluate_baseline(
+        baseline,
+        (join_pairs(dev_df[text_col].tolist(), _pairs(dev_df, text_pair_col)), [e.label for e in dev]),
+        (join_pairs(test_df[text_col].tolist(), _pairs(test_df, text_pair_col)), [e.label for e in test]))
+    metrics["vs_baseline"] = comparison(metrics)
+    report = (format_report(report_dict) if report_dict else "(no test split)") + "\n" + format_comparison(metrics)
     card = ModelCard(
         name=name, task="classification", base_model=model, method=method,
         hyperparameters={**config.to_dict(), "lr": lr, "pooling": "mean", "text_pair": bool(text_pair_col),
@@ -140,8 +177,8 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
               "text_pair_col": text_pair_col, "label_col": label_col, "cleaning": rep.__dict__,
               "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
               "pii": pii_report.to_dict() if pii_report is not None else None},
-        metrics={k: report_dict[k] for k in ("accuracy", "macro_f1") if k in report_dict},
-        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
+        metrics=metrics,
+        training={"recipe": recipe_info, "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
                   "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
                   "device": str(device), "world_size": distributed.world_size()},
         privacy=({**privacy.to_dict(), **(fit.privacy or {})} if privacy is not None else None),
@@ -151,10 +188,18 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     registry = registry or Registry()
     with registry.staging(name) as staged:
         save_classifier(staged, trained, tokenizer, method)
-        (staged / "evaluation.json").write_text(json.dumps(report_dict, indent=2))
+        baseline.save(staged)
+        (staged / "evaluation.json").write_text(json.dumps({**report_dict, "baseline": metrics["baseline"]},
+                                                           indent=2))
         (staged / "evaluation.txt").write_text(report + "\n")
-        version = registry.add(name, staged, card, promote=promote)
-    return FinetuneResult(name, version, registry.path(name, version), card.metrics, report, card)
+        version = registry.add(name, staged, card, promote=promote, force=force)
+    blocked = promotion_blocker(card) if promote and not force else None
+    return FinetuneResult(name, version, registry.path(name, version), card.metrics, report, card,
+                          promoted=promote and blocked is None, not_promoted_because=blocked)
+
+
+def _pairs(frame: pd.DataFrame, col: str | None) -> list[str] | None:
+    return frame[col].tolist() if col else None
 
 
 def _teacher_targets(distill: DistillConfig, registry: Registry | None, train_df: pd.DataFrame, text_col: str,
