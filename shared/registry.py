@@ -13,9 +13,9 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from shared.card import CARD_FILE, ModelCard
 from shared.errors import ConfigError, PromotionRefused, RegistryError

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from shared.registry import Registry
 from shared.errors import RegistryError
+from shared.registry import Registry
 
 
 def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:

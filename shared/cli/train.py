@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,42 +16,42 @@ def finetune(
     name: str = typer.Option(..., "--name", help="Task name in the registry (e.g. fin-sentiment)."),
     data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet."),
     task: str = typer.Option("classification", help=f"One of {', '.join(TASKS)}."),
-    model: Optional[str] = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
+    model: str | None = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
                                          "(default: smollm2 for generation, else minilm)."),
     method: str = typer.Option("auto", help=f"auto (classification: method, learning rates, batch size and epochs "
                                 "chosen from the data, labels, base model and device; the card says why) or one of "
                                 f"{', '.join(METHODS)} (default for embedding and generation: lora)."),
     text_col: str = typer.Option("text", help="[classification] Text column."),
-    text_pair_col: Optional[str] = typer.Option(None, help="[classification] Second text column for pair input."),
+    text_pair_col: str | None = typer.Option(None, help="[classification] Second text column for pair input."),
     label_col: str = typer.Option("label", help="[classification] Label column."),
     query_col: str = typer.Option("query", help="[embedding] Query column."),
     positive_col: str = typer.Option("positive", help="[embedding] Positive passage column."),
-    negative_col: Optional[str] = typer.Option(None, help="[embedding] Optional hard-negative column."),
+    negative_col: str | None = typer.Option(None, help="[embedding] Optional hard-negative column."),
     prompt_col: str = typer.Option("prompt", help="[generation] Prompt column."),
     answer_col: str = typer.Option("answer", help="[generation] Answer column."),
-    epochs: Optional[int] = typer.Option(None, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]
+    epochs: int | None = typer.Option(None, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]
                                          + _AUTO.format(3)),
-    lr: Optional[float] = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
-    batch_size: Optional[int] = typer.Option(
+    lr: float | None = typer.Option(None, help=OptimConfig.__dataclass_fields__["lr"].metadata["help"]),
+    batch_size: int | None = typer.Option(
         None, help=OptimConfig.__dataclass_fields__["batch_size"].metadata["help"] + _AUTO.format(32)),
-    head_lr_multiplier: Optional[float] = typer.Option(
+    head_lr_multiplier: float | None = typer.Option(
         None, help=OptimConfig.__dataclass_fields__["head_lr_multiplier"].metadata["help"] + _AUTO.format(1)),
     max_length: int = typer.Option(128, help=TrainConfig.__dataclass_fields__["max_length"].metadata["help"]),
-    patience: Optional[int] = typer.Option(
+    patience: int | None = typer.Option(
         None, help=TrainConfig.__dataclass_fields__["patience"].metadata["help"] + _AUTO.format(2)),
     seed: int = typer.Option(42, help=TrainConfig.__dataclass_fields__["seed"].metadata["help"]),
     lora_r: int = typer.Option(8, help=LoraSettings.__dataclass_fields__["r"].metadata["help"]),
     topk_layers: int = typer.Option(2, help=TrainConfig.__dataclass_fields__["topk_layers"].metadata["help"]),
     precision: str = typer.Option("auto", help=TrainConfig.__dataclass_fields__["precision"].metadata["help"]),
-    dp_epsilon: Optional[float] = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
-    dp_delta: Optional[float] = typer.Option(None, help="DP δ (default 1/(10·n))."),
-    distill_from: Optional[str] = typer.Option(
+    dp_epsilon: float | None = typer.Option(None, help="Train with DP-SGD to this privacy budget ε."),
+    dp_delta: float | None = typer.Option(None, help="DP δ (default 1/(10·n))."),
+    distill_from: str | None = typer.Option(
         None, help="[classification, embedding] " + _DISTILL["teacher"].metadata["help"]
         + " Trains on its soft predictions (classes, or in-batch candidates) too."),
     distill_alpha: float = typer.Option(0.5, help=_DISTILL["alpha"].metadata["help"]),
     distill_temperature: float = typer.Option(2.0, help=_DISTILL["temperature"].metadata["help"]),
     redact_pii: bool = typer.Option(False, help="Replace e-mails, phones, cards, IBANs, IPs before training."),
-    checkpoint_dir: Optional[Path] = typer.Option(None, help="Write a checkpoint here after each epoch."),
+    checkpoint_dir: Path | None = typer.Option(None, help="Write a checkpoint here after each epoch."),
     resume: bool = typer.Option(False, help="Resume from the checkpoint in --checkpoint-dir."),
     promote: bool = typer.Option(True, help="Make the new version current (held back if it loses to its "
                                  "TF-IDF + logistic regression baseline on dev, unless --force)."),
@@ -108,8 +107,8 @@ def finetune(
 
 def evaluate(
     name: str = typer.Option(..., "--name", help="Registered task name."),
-    version: Optional[str] = typer.Option(None, help="Version (default: current)."),
-    data: Optional[Path] = typer.Option(None, help="Labelled file to evaluate on (default: the stored test report)."),
+    version: str | None = typer.Option(None, help="Version (default: current)."),
+    data: Path | None = typer.Option(None, help="Labelled file to evaluate on (default: the stored test report)."),
     text_col: str = typer.Option("text"),
     label_col: str = typer.Option("label"),
 ) -> None:
@@ -127,7 +126,6 @@ def evaluate(
     from shared.data.labels import LabelMap
     from shared.data.tables import clean_text_rows, read_table
     from shared.metrics import classification_report, format_report
-
     from shared.tasks.classification.baseline import TfidfBaseline, evaluate_baseline, format_comparison
 
     require_task(name, version, "classification", "the stored report (drop --data)")

@@ -48,5 +48,5 @@ def test_published_files_have_the_documented_sizes():
     train, test = load_trec(None, "coarse")
     assert (len(train), len(test)) == (5452, 500)
     assert train["label"].nunique() == 6
-    fine_train, fine_test = load_trec(None, "fine")
+    fine_train, _ = load_trec(None, "fine")
     assert fine_train["label"].nunique() == 50

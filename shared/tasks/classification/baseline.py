@@ -9,9 +9,10 @@ algebra (counts → sublinear tf → idf → L2 → linear scores), which reprod
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class TfidfBaseline:
     n_classes: int
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[int], n_classes: int, seed: int = 42) -> "TfidfBaseline":
+    def fit(cls, texts: Sequence[str], labels: Sequence[int], n_classes: int, seed: int = 42) -> TfidfBaseline:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
@@ -89,7 +90,7 @@ class TfidfBaseline:
                   str(folder / WEIGHTS_FILE))
 
     @classmethod
-    def load(cls, folder: Path) -> "TfidfBaseline | None":
+    def load(cls, folder: Path) -> TfidfBaseline | None:
         """The stored baseline, or None for a model saved before baselines were kept."""
         if not (folder / JSON_FILE).exists():
             return None

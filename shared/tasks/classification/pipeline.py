@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any
 
 import pandas as pd
 import torch
@@ -20,9 +21,9 @@ from shared.device import pick_device
 from shared.errors import ConfigError, DataError
 from shared.methods import apply_lora, apply_topk, count_trainable, freeze
 from shared.metrics import classification_report, format_report
+from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
-from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.registry import Registry, check_name, promotion_blocker
 from shared.tasks.classification.artifacts import save_classifier
 from shared.tasks.classification.baseline import (
@@ -128,7 +129,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     if method == "head":
         freeze(classifier.encoder)
         classifier.to(device)
-        feats = lambda ex: torch.from_numpy(run_batches(  # noqa: E731 - a one-line helper
+        feats = lambda ex: torch.from_numpy(run_batches(
             lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device, config.precision))
         with torch.inference_mode():
             train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)

@@ -18,9 +18,9 @@ Scope: classification only; DP-SGD and distillation runs use the same recipe.
 from __future__ import annotations
 
 import dataclasses
-import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Collection
+from typing import Any
 
 from shared.config import TrainConfig
 
@@ -50,8 +50,8 @@ class Recipe:
 
 def choose_recipe(n_train: int, n_labels: int, encoder_params: int, device_type: str = "cpu") -> Recipe:
     """The recipe for `n_train` rows and `n_labels` labels on an encoder of `encoder_params` parameters."""
-    why = [f"{n_train} training rows, {n_labels} labels, encoder {encoder_params / 1e6:.0f}M parameters, "
-           f"device {device_type}"]
+    why = [(f"{n_train} training rows, {n_labels} labels, encoder {encoder_params / 1e6:.0f}M parameters, "
+            f"device {device_type}")]
     many = n_labels > MANY_LABELS
     if encoder_params > LARGE_ENCODER:
         why.append("large encoder: LoRA adapters (full fine-tuning is slow and overfits small data)")
@@ -105,6 +105,3 @@ def recipe_record(recipe: Recipe, config: TrainConfig, pinned: Collection[str]) 
             "patience": config.patience, "batch_size": config.optim.batch_size}
     return {"chosen": recipe.to_dict(), "used": used, "pinned": sorted(pinned)}
 
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    return max(1, math.ceil(n_train / batch_size))
