@@ -56,7 +56,10 @@ def test_evaluation_comparison_and_report():
     base = TfidfBaseline.fit(TEXTS, THREE, n_classes=3)
     measured = evaluate_baseline(base, (TEXTS[:4], THREE[:4]), (TEXTS, THREE))
     assert measured["accuracy"] == 1.0 and measured["dev_accuracy"] == 1.0  # it has seen these rows
-    metrics = {"accuracy": 0.9, "macro_f1": 0.8, "dev_accuracy": 0.75, "baseline": measured}
+    assert measured["dev_n"] == 4
+    small_dev = {"accuracy": 0.9, "macro_f1": 0.8, "dev_accuracy": 0.75, "baseline": measured}
+    assert loses_to_baseline(small_dev) is None  # 4 dev rows: too few to hold a model back on
+    metrics = {**small_dev, "baseline": {**measured, "dev_n": 50}}
     assert comparison(metrics) == {"accuracy": pytest.approx(-0.1), "macro_f1": pytest.approx(-0.2),
                                    "dev_accuracy": pytest.approx(-0.25)}
     assert "below the TF-IDF + logistic regression baseline's 1.000" in loses_to_baseline(metrics)
@@ -70,7 +73,7 @@ def test_evaluation_comparison_and_report():
 def _add(registry: Registry, dev: float, base_dev: float, promote: bool = True, force: bool = False) -> str:
     card = ModelCard(name="m", task="classification", base_model="minilm", method="full",
                      metrics={"accuracy": dev, "dev_accuracy": dev,
-                              "baseline": {"model": "tfidf+logreg", "dev_accuracy": base_dev}})
+                              "baseline": {"model": "tfidf+logreg", "dev_accuracy": base_dev, "dev_n": 200}})
     with registry.staging("m") as staged:
         (staged / "weights.bin").write_bytes(b"x")
         return registry.add("m", staged, card, promote=promote, force=force)

@@ -25,6 +25,7 @@ WEIGHTS_FILE = "baseline.safetensors"
 NGRAMS = (1, 2)
 C = 10.0
 PAIR_JOIN = " [SEP] "
+MIN_DEV_ROWS = 50  # the promotion gate needs at least this many dev rows to compare on
 
 
 def join_pairs(texts: Sequence[str], pairs: Sequence[str] | None) -> list[str]:
@@ -109,6 +110,7 @@ def evaluate_baseline(baseline: TfidfBaseline, dev: tuple[Sequence[str], Sequenc
         out.update(classification_metrics(test[1], baseline.predict(test[0])))
     if dev is not None and len(dev[0]):
         out.update({f"dev_{k}": v for k, v in classification_metrics(dev[1], baseline.predict(dev[0])).items()})
+        out["dev_n"] = len(dev[0])
     return out
 
 
@@ -120,10 +122,15 @@ def comparison(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def loses_to_baseline(metrics: dict[str, Any]) -> str | None:
-    """Why the model may not be promoted (its dev accuracy is below the baseline's), else None."""
+    """Why the model may not be promoted (its dev accuracy is below the baseline's), else None.
+
+    Below MIN_DEV_ROWS dev rows one answer moves accuracy by several points: no evidence either way.
+    """
     base = metrics.get("baseline") or {}
     if "dev_accuracy" not in metrics or "dev_accuracy" not in base:
         return None  # nothing measured on dev: no evidence either way
+    if int(base.get("dev_n", MIN_DEV_ROWS)) < MIN_DEV_ROWS:
+        return None
     if float(metrics["dev_accuracy"]) < float(base["dev_accuracy"]):
         return (f"dev accuracy {metrics['dev_accuracy']:.3f} is below the TF-IDF + logistic regression "
                 f"baseline's {base['dev_accuracy']:.3f} on the same dev split")
