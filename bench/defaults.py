@@ -36,6 +36,11 @@ HAND = {"fpb": (5e-5, 16, 20.0, 6, 3),          # docs: FPB 0.837
         "trec50": (1e-4, 16, 20.0, 8, 3)}
 
 
+# MPNet's best recipes in docs/benchmarks.md (FPB 0.856, Banking77 0.941); TREC: carried over as for MiniLM.
+HAND_MPNET = {"fpb": (3e-5, 16, 20.0, 4, 2), "banking77": (5e-5, 32, 20.0, 5, 2),
+              "trec6": (3e-5, 16, 20.0, 4, 2), "trec50": (5e-5, 16, 20.0, 5, 2)}
+
+
 def splits(name: str, data_dir: str) -> tuple[Any, Any, Any]:
     from shared.data.splits import stratified_split
     from shared.datasets import load_banking77, load_financial_phrasebank, load_trec
@@ -55,6 +60,9 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from shared.registry import Registry
 
     train, dev, test = splits(name, args.data_dir)
+    if args.limit:  # a quick path (bench/gpu.sh's CPU fallback): a seeded sample of each split
+        train, dev, test = (f.sample(n=min(len(f), n), random_state=42).reset_index(drop=True)
+                            for f, n in ((train, args.limit), (dev, args.limit // 4), (test, args.limit // 4)))
     # Test rows whose label never occurs in training cannot be scored by any classifier trained on it.
     unseen = ~test["label"].isin(set(train["label"]))
     test = test[~unseen].reset_index(drop=True)
@@ -66,8 +74,9 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as reg:
         registry = Registry(reg)
         started = time.perf_counter()
+        pinned = ["epochs"] if args.epochs else []
         res = finetune(None, name=f"{name}-default", splits=(train, dev, test), model=args.model, registry=registry,
-                       config=TrainConfig(progress=False))
+                       config=TrainConfig(progress=False, epochs=args.epochs or 3), pinned=pinned)
         card = res.card
         out["default"] = {"accuracy": card.metrics["accuracy"], "macro_f1": card.metrics["macro_f1"],
                           "dev_accuracy": card.metrics.get("dev_accuracy"), "recipe": card.training["recipe"],
@@ -78,7 +87,8 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
               f"TF-IDF+LR {out['tfidf_lr']['accuracy']:.4f}, {out['default']['seconds']:.0f} s, "
               f"recipe {card.training['recipe']['used']}", flush=True)
         if not args.skip_hand:
-            lr, batch, head, epochs, patience = HAND[name]
+            lr, batch, head, epochs, patience = (HAND_MPNET if args.model == "mpnet" else HAND)[name]
+            epochs = args.epochs or epochs
             started = time.perf_counter()
             cfg = TrainConfig(epochs=epochs, patience=patience, progress=False,
                               optim=OptimConfig(lr=lr, batch_size=batch, head_lr_multiplier=head))
@@ -102,6 +112,8 @@ def main() -> None:
     p.add_argument("--model", default="minilm")
     p.add_argument("--skip-hand", action="store_true", help="Only the default and TF-IDF + LR.")
     p.add_argument("--json", type=Path, help="Write the raw results here.")
+    p.add_argument("--limit", type=int, default=0, help="Train on N rows (dev and test N/4): a quick check only.")
+    p.add_argument("--epochs", type=int, default=0, help="Pin the epochs of both runs (0: the recipes').")
     args = p.parse_args()
     if not args.data_dir:
         p.error("give --data-dir or set VERTICALS_DATA")
