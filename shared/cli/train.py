@@ -56,9 +56,13 @@ def finetune(
     promote: bool = typer.Option(True, help="Make the new version current (held back if it loses to its "
                                  "TF-IDF + logistic regression baseline on dev, unless --force)."),
     force: bool = typer.Option(False, "--force", help="Make it current even if it loses to its baseline."),
+    budget: str | None = typer.Option(None, help="[classification, --method auto] Also try the recipe's neighbours "
+                                      "(lr x2, x0.5, head lr x1) on dev within this wall-clock budget, e.g. 15m; "
+                                      "the best on dev is kept."),
 ) -> None:
     """Fine-tune a packaged model on your labelled data, evaluate it and register it."""
     from shared.api import finetune as run
+    from shared.tasks.classification.search import parse_budget
 
     given = {"epochs": epochs, "batch_size": batch_size, "head_lr_multiplier": head_lr_multiplier,
              "patience": patience}
@@ -72,7 +76,8 @@ def finetune(
         method = "lora"  # the recipe is written for classification; the other tasks keep their default
     per_task = {
         "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,
-                           "redact_pii": redact_pii, "pinned": pinned, "force": force},
+                           "redact_pii": redact_pii, "pinned": pinned, "force": force,
+                           **({"budget_s": parse_budget(budget)} if budget else {})},
         "embedding": {"query_col": query_col, "positive_col": positive_col, "negative_col": negative_col},
         "generation": {"prompt_col": prompt_col, "answer_col": answer_col},
     }
@@ -98,6 +103,11 @@ def finetune(
     recipe = (result.card.training or {}).get("recipe") if hasattr(result, "card") else None
     if recipe:
         typer.echo("method auto: " + "; ".join(recipe["chosen"]["why"]))
+    search = (result.card.training or {}).get("search") if hasattr(result, "card") else None
+    if search:
+        typer.echo(f"budget search ({search['budget_s']:.0f} s): kept {search['chosen']!r} of "
+                   + ", ".join(f"{c['candidate']} dev {c['dev_accuracy']:.3f}" if "dev_accuracy" in c
+                               else f"{c['candidate']} skipped" for c in search["candidates"]))
     typer.echo(result.report)
     if getattr(result, "not_promoted_because", None):
         typer.secho(f"\n{name} {result.version} was saved but NOT made current: {result.not_promoted_because}. "

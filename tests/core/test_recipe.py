@@ -60,3 +60,37 @@ def test_auto_run_records_recipe_and_baseline(tmp_path, separable):
     assert stored["baseline"]["accuracy"] == 1.0
     assert (res.model_dir / "baseline.safetensors").exists()
     assert res.promoted == (res.not_promoted_because is None)
+
+
+def test_budget_parsing_candidates_and_clock():
+    from shared.errors import ConfigError
+    from shared.tasks.classification.search import BudgetClock, candidates, parse_budget
+
+    assert [parse_budget(x) for x in ("15m", "900s", "1h", "90", 30)] == [900, 900, 3600, 90, 30]
+    assert parse_budget(None) is None
+    with pytest.raises(ConfigError, match="'15 minutes' is not a duration"):
+        parse_budget("15 minutes")
+    cfg = apply_recipe(choose_recipe(3876, 3, MINILM), TrainConfig())
+    names = [(label, c.optim.lr, c.optim.head_lr_multiplier) for label, c in candidates(cfg)]
+    assert names == [("recipe", 5e-5, 20.0), ("lr x2", 1e-4, 20.0), ("lr x0.5", 2.5e-5, 20.0),
+                     ("head lr x1", 5e-5, 1.0)]
+    now = [0.0]
+    clock = BudgetClock(100, clock=lambda: now[0])
+    now[0] = 40.0
+    clock.record(40.0)
+    assert clock.fits_another()          # 40 spent + 40 more <= 100
+    now[0] = 70.0
+    assert not clock.fits_another()      # 70 + 40 > 100
+
+
+def test_budget_search_keeps_the_best_on_dev(tmp_path, separable):
+    res = finetune(separable, name="searched", registry=Registry(tmp_path / "reg"), budget_s=3600,
+                   config=TrainConfig(epochs=1, progress=False), pinned=["epochs"])
+    search = res.card.training["search"]
+    ran = [c for c in search["candidates"] if "dev_accuracy" in c]
+    assert [c["candidate"] for c in ran] == ["recipe", "lr x2", "lr x0.5", "head lr x1"]
+    best = max(ran, key=lambda c: c["dev_accuracy"])  # first of equals wins, as in the search
+    assert search["chosen"] == best["candidate"]
+    chosen = next(c for c in ran if c["candidate"] == search["chosen"])
+    assert res.card.hyperparameters["lr"] == chosen["lr"]
+    assert res.card.metrics["dev_accuracy"] == chosen["dev_accuracy"]

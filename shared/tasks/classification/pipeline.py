@@ -37,6 +37,7 @@ from shared.tasks.classification.data import encode
 from shared.tasks.classification.distill import soft_targets
 from shared.tasks.classification.objective import ClassificationTask, FeatureTask, run_batches
 from shared.tasks.classification.recipe import AUTO, apply_recipe, choose_recipe, recipe_record
+from shared.tasks.classification.search import BudgetClock, candidates
 from shared.training import distributed
 from shared.training.trainer import Trainer, seed_everything
 
@@ -61,14 +62,18 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         registry: Registry | None = None, promote: bool = True, force: bool = False, privacy: Any = None,
         device: torch.device | None = None, checkpoint_dir: Path | None = None, resume: bool = False,
         redact_pii: bool = False, distill: DistillConfig | None = None,
-        pinned: Collection[str] = ()) -> FinetuneResult:
+        pinned: Collection[str] = (), budget_s: float | None = None) -> FinetuneResult:
     """`method="auto"` (the default) chooses method, learning rates, batch size and epochs (recipe.py),
     except the config fields named in `pinned` (and an explicit `config.optim.lr`). `promote`: make the new
     version current, which the registry refuses for a model below its TF-IDF baseline on dev unless `force`.
+    `budget_s` (with auto): try the recipe's neighbours on dev within this many seconds (search.py).
     """
     config = config or TrainConfig()
     if method != AUTO:
         check_method(method)
+    if budget_s is not None and (method != AUTO or checkpoint_dir is not None or privacy is not None):
+        raise ConfigError("--budget searches around the auto recipe: use it with --method auto, without "
+                          "checkpoints or differential privacy.")
     check_name(name)
     if privacy is not None and method != AUTO:
         from shared.privacy.dp import check_supported
@@ -121,33 +126,44 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
             from shared.privacy.dp import check_supported
 
             check_supported(method, None)
-    classifier = TextClassifier(encoder, len(labels), dropout=config.dropout)
-    lr = config.lr_for(method)
     pad_id = tokenizer.pad_token_id
-    full_task = ClassificationTask(train, dev, pad_id, config.pad_multiple, device, precision=config.precision,
-                                   distill=distill)
-    if method == "head":
-        freeze(classifier.encoder)
-        classifier.to(device)
-        feats = lambda ex: torch.from_numpy(run_batches(
-            lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device, config.precision))
-        with torch.inference_mode():
-            train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)
-        task: Any = FeatureTask(train_x.clone(), torch.tensor([e.label for e in train]), dev_x.clone(),
-                                torch.tensor([e.label for e in dev], dtype=torch.long))
-        trained: torch.nn.Module = HeadOnly(classifier)
-    else:
-        if method == "topk":
-            apply_topk(classifier.encoder, config.topk_layers)
-        trained = classifier
-        if method == "lora":
-            trained = apply_lora(classifier, encoder.config.model_type, config.lora, modules_to_save=["head"])
-        task = full_task
-    n_train, n_all = count_trainable(trained)
-    log.info("method %s: %d of %d parameters train", method, n_train, n_all)
 
-    fit = Trainer(trained, task, config, lr, device, checkpoint_dir=checkpoint_dir, privacy=privacy,
-                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+    def build_and_fit(config: TrainConfig, encoder: Any) -> tuple[Any, ...]:
+        """One training run of `method` with `config` on `encoder`: the models, the task and the fit."""
+        classifier = TextClassifier(encoder, len(labels), dropout=config.dropout)
+        full_task = ClassificationTask(train, dev, pad_id, config.pad_multiple, device, precision=config.precision,
+                                       distill=distill)
+        if method == "head":
+            freeze(classifier.encoder)
+            classifier.to(device)
+            feats = lambda ex: torch.from_numpy(run_batches(
+                lambda inp: classifier.features(**inp), ex, pad_id, config.pad_multiple, 128, device,
+                config.precision))
+            with torch.inference_mode():
+                train_x, dev_x = feats(train), feats(dev) if dev else torch.zeros(0, encoder.config.hidden_size)
+            task: Any = FeatureTask(train_x.clone(), torch.tensor([e.label for e in train]), dev_x.clone(),
+                                    torch.tensor([e.label for e in dev], dtype=torch.long))
+            trained: torch.nn.Module = HeadOnly(classifier)
+        else:
+            if method == "topk":
+                apply_topk(classifier.encoder, config.topk_layers)
+            trained = classifier
+            if method == "lora":
+                trained = apply_lora(classifier, encoder.config.model_type, config.lora, modules_to_save=["head"])
+            task = full_task
+        n_train, n_all = count_trainable(trained)
+        log.info("method %s: %d of %d parameters train", method, n_train, n_all)
+        fit = Trainer(trained, task, config, config.lr_for(method), device, checkpoint_dir=checkpoint_dir,
+                      privacy=privacy, on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+        return classifier, trained, full_task, fit, n_train, n_all
+
+    search_log = None
+    if budget_s is None:
+        classifier, trained, full_task, fit, n_train, n_all = build_and_fit(config, encoder)
+    else:
+        classifier, trained, full_task, fit, n_train, n_all, config, search_log = _search(
+            build_and_fit, config, encoder, budget_s)
+    lr = config.lr_for(method)
 
     # -- evaluate on the test split with the whole model -----------------------------------------
     eval_model = trained if method == "lora" else classifier
@@ -179,7 +195,7 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
               "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
               "pii": pii_report.to_dict() if pii_report is not None else None},
         metrics=metrics,
-        training={"recipe": recipe_info, "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
+        training={"recipe": recipe_info, "search": search_log, "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
                   "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
                   "device": str(device), "world_size": distributed.world_size()},
         privacy=({**privacy.to_dict(), **(fit.privacy or {})} if privacy is not None else None),
@@ -218,3 +234,34 @@ def _teacher_targets(distill: DistillConfig, registry: Registry | None, train_df
     card = teacher.card
     del teacher  # free the teacher before the student trains
     return card, soft
+
+
+def _search(build_and_fit: Any, config: TrainConfig, encoder: Any, budget_s: float) -> tuple[Any, ...]:
+    """Train the recipe and its neighbours while the budget holds; keep the best on dev."""
+    import copy
+    import time
+
+    pristine = copy.deepcopy(encoder)  # every candidate starts from the same pretrained weights
+    clock = BudgetClock(budget_s)
+    best: tuple[Any, ...] | None = None
+    rows = []
+    for i, (label, cand) in enumerate(candidates(config)):
+        if i and not clock.fits_another():
+            rows.append({"candidate": label, "skipped": "budget"})
+            continue
+        started = time.monotonic()
+        result = build_and_fit(cand, encoder if i == 0 else copy.deepcopy(pristine))
+        seconds = time.monotonic() - started
+        clock.record(seconds)
+        fit = result[3]
+        rows.append({"candidate": label, "lr": cand.optim.lr, "head_lr_multiplier": cand.optim.head_lr_multiplier,
+                     "dev_accuracy": round(float(fit.best_metric), 6), "epochs_run": fit.epochs_run,
+                     "seconds": round(seconds, 1)})
+        log.info("budget search: %s", rows[-1])
+        if best is None or fit.best_metric > best[3].best_metric:
+            best = (*result, cand, label)
+        else:
+            del result  # free the losing model before the next candidate
+    assert best is not None  # the recipe itself always runs
+    *chosen, cand, label = best
+    return (*chosen, cand, {"budget_s": budget_s, "chosen": label, "candidates": rows})
