@@ -56,7 +56,7 @@ if [ "$MODE" = cuda ]; then
   step bot_retrieval_mpnet 80 "$PY" bench/customer_service.py --sections retrieval --encoder "$MPNET" --folds 5 \
     --out "$OUT_DIR/parts/bot_retrieval_mpnet.json"
 else
-  step throughput_minilm 600 "$PY" bench/throughput.py --samples 64 --skip-defaults \
+  step throughput_minilm 1200 "$PY" bench/throughput.py --samples 32 --skip-defaults \
     --json "$OUT_DIR/parts/throughput_minilm.json"
   step mpnet_recipes 900 "$PY" bench/defaults.py --model minilm --datasets trec6 --limit 200 --epochs 1 \
     --json "$OUT_DIR/parts/mpnet_recipes.json"

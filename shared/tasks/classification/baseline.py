@@ -107,9 +107,9 @@ def evaluate_baseline(baseline: TfidfBaseline, dev: tuple[Sequence[str], Sequenc
     """{"model": NAME, "accuracy", "macro_f1" (test), "dev_accuracy", "dev_macro_f1"}: what the card keeps."""
     out: dict[str, Any] = {"model": NAME}
     if test is not None and len(test[0]):
-        out.update(classification_metrics(test[1], baseline.predict(test[0])))
+        out.update(classification_metrics(test[1], baseline.predict(test[0]).tolist()))
     if dev is not None and len(dev[0]):
-        out.update({f"dev_{k}": v for k, v in classification_metrics(dev[1], baseline.predict(dev[0])).items()})
+        out.update({f"dev_{k}": v for k, v in classification_metrics(dev[1], baseline.predict(dev[0]).tolist()).items()})
         out["dev_n"] = len(dev[0])
     return out
 

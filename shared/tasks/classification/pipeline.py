@@ -99,9 +99,11 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     ref = resolve_model(model)
     tokenizer = load_tokenizer(ref)
 
+    max_length = config.max_length
+
     def enc(frame: pd.DataFrame) -> list:
         return encode(tokenizer, frame[text_col].tolist(), frame[text_pair_col].tolist() if text_pair_col else None,
-                      labels.encode(frame[label_col].tolist()), config.max_length)
+                      labels.encode(frame[label_col].tolist()), max_length)
 
     train, dev, test = enc(train_df), enc(dev_df), enc(test_df)
     teacher_card = None
@@ -188,7 +190,8 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
                          "trainable_params": n_train, "total_params": n_all,
                          **({"distill": {**asdict(distill), "teacher": f"{teacher_card.name}@{teacher_card.version}",
                                          "teacher_base_model": teacher_card.base_model,
-                                         "teacher_metrics": teacher_card.metrics}} if teacher_card else {})},
+                                         "teacher_metrics": teacher_card.metrics}} if teacher_card and distill
+                            else {})},
         labels=list(labels.labels),
         data={"fingerprint": fingerprint(train_df, [*text_cols, label_col]), "text_col": text_col,
               "text_pair_col": text_pair_col, "label_col": label_col, "cleaning": rep.__dict__,
@@ -244,7 +247,7 @@ def _search(build_and_fit: Any, config: TrainConfig, encoder: Any, budget_s: flo
     pristine = copy.deepcopy(encoder)  # every candidate starts from the same pretrained weights
     clock = BudgetClock(budget_s)
     best: tuple[Any, ...] | None = None
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, (label, cand) in enumerate(candidates(config)):
         if i and not clock.fits_another():
             rows.append({"candidate": label, "skipped": "budget"})

@@ -39,12 +39,11 @@ def candidates(config: TrainConfig) -> list[tuple[str, TrainConfig]]:
     lr = optim.lr
     if lr is None:
         raise ConfigError("The budget search needs the recipe's learning rate; run it with --method auto.")
-    out = [("recipe", config)]
-    for label, change in (("lr x2", {"lr": lr * 2}), ("lr x0.5", {"lr": lr / 2}),
-                          ("head lr x1", {"head_lr_multiplier": 1.0})):
-        if change.get("head_lr_multiplier") == optim.head_lr_multiplier:
-            continue
-        out.append((label, dataclasses.replace(config, optim=dataclasses.replace(optim, **change))))
+    out = [("recipe", config),
+           ("lr x2", dataclasses.replace(config, optim=dataclasses.replace(optim, lr=lr * 2))),
+           ("lr x0.5", dataclasses.replace(config, optim=dataclasses.replace(optim, lr=lr / 2)))]
+    if optim.head_lr_multiplier != 1.0:
+        out.append(("head lr x1", dataclasses.replace(config, optim=dataclasses.replace(optim, head_lr_multiplier=1.0))))
     return out
 
 
