@@ -11,9 +11,11 @@ from customer_service import analytics as an
 from customer_service.console import conversation_label, conversation_view, ingest_uploads
 from customer_service.errors import CustomerServiceError
 from customer_service.workspace import Workspaces
+from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
+identity = gate("bot.chat", title="Support console")
 
 
 @st.cache_resource(show_spinner="Loading encoder…")

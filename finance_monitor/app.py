@@ -16,9 +16,11 @@ from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
 from finance_monitor.settings import default_db_url
 from finance_monitor.store import Store
+from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Risk monitor", layout="wide")
+identity = gate("monitor.read", title="Risk monitor")
 
 
 @st.cache_resource

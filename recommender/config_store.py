@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
-from shared.db import create_schema
-
 from recommender.config import RecConfig
-from recommender.errors import RecConfigError
+from recommender.errors import RecConfigError, UnknownConfigError
+from shared.db import create_schema
+from shared.names import check_name
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -28,9 +28,7 @@ class ConfigStore:
         create_schema(_meta, self.engine)
 
     def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
-        name = (name or "").strip()
-        if not name or len(name) > 80:
-            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        name = check_name((name or "").strip(), "configuration")
         with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
             conn.execute(delete(configs).where(configs.c.name == name))
             conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),
@@ -40,7 +38,7 @@ class ConfigStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
         if row is None:
-            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
         return RecConfig.from_dict(json.loads(row[0]))
 
     def names(self) -> list[str]:
