@@ -58,8 +58,9 @@ def undeclared(found: dict[str, set[str]], declared: set[str]) -> dict[str, str]
     providers = importlib.metadata.packages_distributions()
     problems = {}
     for module, files in sorted(third_party(found).items()):
-        dists = {_canonical(d) for d in providers.get(module, [])}
-        if not dists:
+        # A module not installed here may still be declared for another Python (tomli, before 3.11).
+        dists = {_canonical(d) for d in providers.get(module, [])} or {_canonical(module)}
+        if module not in providers and not dists & declared:
             problems[module] = f"no installed distribution provides it (imported by {min(files)})"
         elif not dists & declared:
             problems[module] = (f"provided by {', '.join(sorted(dists))}, not declared in pyproject.toml "
@@ -91,8 +92,8 @@ def test_every_declared_requirement_is_locked():
     """constraints.txt (written by ./scripts/lock) pins every requirement of pyproject.toml, dev extra
     included: a dependency added without re-locking would install whatever is newest that day."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_canonical(Requirement(r).name)
-              for r in [*project["dependencies"], *project["optional-dependencies"]["dev"]]}
+    requirements = [Requirement(r) for r in [*project["dependencies"], *project["optional-dependencies"]["dev"]]]
+    wanted = {_canonical(r.name) for r in requirements if r.marker is None or r.marker.evaluate()}
     locked = {_canonical(line.split("==")[0]) for line in (ROOT / "constraints.txt").read_text().splitlines()
               if "==" in line and not line.startswith("#")}
     assert sorted(wanted - locked) == [], "run ./scripts/lock"
