@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 SMALL_BATCH = 4  # up to this many items a call counts as "one request"
@@ -110,8 +110,14 @@ def one_thread(n_items: int = 1, *, blas: bool = False) -> Iterator[None]:
     if n_items > SMALL_BATCH:
         yield
         return
-    with ExitStack() as stack:
-        stack.enter_context(TORCH.held())
+    TORCH.enter()
+    try:
         if blas:
-            stack.enter_context(BLAS.held())
-        yield
+            BLAS.enter()
+        try:
+            yield
+        finally:
+            if blas:
+                BLAS.leave()
+    finally:
+        TORCH.leave()
