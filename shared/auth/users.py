@@ -11,10 +11,9 @@ import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import Boolean, Integer, String, func, select
-from sqlalchemy.engine import Engine, Inspector
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared import audit
@@ -22,8 +21,7 @@ from shared.auth.errors import InvalidUserError, SignInError, UnknownUserError, 
 from shared.auth.identity import Identity, require
 from shared.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from shared.auth.roles import ROLES
-from shared.db import Chain, Database, UTCDateTime, ensure_schema, suite_url
-from shared.db.urls import SUITE_ENV, SUITE_FILE
+from shared.db import Database, UTCDateTime, ensure_schema, suite_url
 
 _EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,118}\.[^@\s]+$")
 
@@ -44,16 +42,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-
-def _baseline(inspector: Inspector) -> str:
-    """A suite database made before migrations: with accounts and audit rows (suite_0002) or empty."""
-    return "suite_0002" if inspector.has_table("users") else "suite_0001"
-
-
-# The suite database's tables: accounts here, the core's audit trail in shared/audit.py.
-CHAIN = Chain("suite", (Base.metadata, audit.metadata),
-              str(Path(__file__).resolve().parent.parent / "db" / "suite_migrations"), env_var=SUITE_ENV,
-              db_file=SUITE_FILE, baseline=_baseline)
 
 
 @dataclass(frozen=True)
@@ -101,6 +89,8 @@ class UserStore:
             self.db = Database(url or engine.url.render_as_string(hide_password=False), engine=engine)
         else:
             self.db = Database(suite_url(url))
+        from shared.suite_db import CHAIN  # the suite's chain imports this module's models
+
         ensure_schema(CHAIN, self.db.engine)
         self.url, self.engine = self.db.url, self.db.engine
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Database status, upgrades, backups and migration revisions.", no_args_is_help=True)
 
 # The suite's own database (users, API keys, audit); the apps' stores come from their specs.
-SUITE_CHAIN = "shared.auth.users:CHAIN"
+SUITE_CHAIN = "shared.suite_db:CHAIN"
 
 STORE_ARG = typer.Argument(None, help="Store names (suite, bot, monitor, rec); default: all.")
 DB = typer.Option(None, "--db", help="This store's database URL (default: its env var, else SQLite under "

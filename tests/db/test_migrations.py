@@ -239,7 +239,7 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_suite_audit_log_stays_append_only_after_migrations(empty_db_url: str) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from shared.auth.users import CHAIN
+    from shared.suite_db import CHAIN
 
     engine = make_engine(empty_db_url)
     upgrade_by_migrations(CHAIN, engine)
@@ -265,3 +265,60 @@ def test_each_registered_app_store_is_migrated_with_its_spec_settings() -> None:
         chain = by_name[spec.name]
         assert (chain.env_var, chain.db_file) == (spec.db_env, spec.db_file)
     assert list(by_name) == ["suite", *(spec.name for spec in apps)]
+
+
+def test_revision_writes_the_missing_migration(tmp_path: Path) -> None:
+    """`verticals db revision` autogenerates from the models' difference with the chain's head."""
+    import shutil
+
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from recommender.config_store import CHAIN as REC
+    from shared.db.migrations import Chain, new_revision
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(REC.script_location, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    meta = MetaData()
+    for table in REC.metadatas[0].tables.values():
+        table.to_metadata(meta)
+    Table("rec_notes", meta, Column("id", Integer, primary_key=True), Column("note", String(200), nullable=False))
+    chain = Chain("rec", meta, str(folder), env_var="X", db_file="x.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade_by_migrations(chain, engine)
+    assert [d[0] for d in compare(chain, engine)] == ["add_table"]  # the model is ahead of the chain
+
+    path = Path(new_revision(chain, "notes"))
+    assert path.name == "rec_0002.py" and "op.create_table('rec_notes'" in path.read_text()
+    upgrade_by_migrations(chain, engine)
+    assert status(chain, engine).current == "rec_0002" and compare(chain, engine) == []
+    engine.dispose()
+
+
+def test_suite_database_made_before_migrations_is_adopted(empty_db_url: str) -> None:
+    """Accounts and audit rows written by the pre-migration code (create_all) survive; the keys arrive."""
+    from shared import audit
+    from shared.auth.users import Base as UsersBase
+    from shared.auth.users import UserStore
+    from shared.http.keys import KeyStore
+    from shared.suite_db import CHAIN
+
+    engine = make_engine(empty_db_url)
+    UsersBase.metadata.create_all(engine)
+    audit.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (email, display_name, role, disabled, created_at, updated_at) "
+                          "VALUES ('ana@example.com', 'Ana', 'admin', false, :t, :t)"), {"t": _ts(empty_db_url)})
+        audit.record(conn, None, "user.add", "ana@example.com", now=T0)
+    assert status(CHAIN, engine).state == "unversioned"
+    if not empty_db_url.startswith("sqlite"):
+        with pytest.raises(SchemaBehindError, match="verticals db upgrade suite"):
+            UserStore(empty_db_url)
+        _upgrade_cli("suite", empty_db_url)
+    users = UserStore(empty_db_url)
+    assert [(u.email, u.role, u.created_at) for u in users.all()] == [("ana@example.com", "admin", T0)]
+    assert [e.action for e in audit.entries(engine)] == ["user.add"]
+    keys = KeyStore(empty_db_url)
+    token = keys.create("ci", "models", now=T0)
+    assert keys.identify(token).name == "key:ci"
+    assert status(CHAIN, engine).current == head(CHAIN) == "suite_0003"
+    engine.dispose()
