@@ -32,6 +32,7 @@ COMMANDS = (
     ("shared.cli.serve", ("predict",)),
     ("shared.cli.generate", ("generate",)),
     ("shared.cli.suite", ("up",)),
+    ("shared.cli.apps", ("apps",)),
     ("shared.cli.audit", ("audit",)),
     ("shared.cli.http", ("serve",)),
 )
@@ -96,4 +97,4 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())  # as the `verticals` console script does: a command's typer.Exit(1) is exit status 1
