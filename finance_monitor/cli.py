@@ -99,7 +99,9 @@ def status(db: str | None = DB) -> None:
 
 
 @app.command()
-def prepare(method: str = typer.Option("head", help="Fine-tuning method for both models: head, lora, full, topk."),
+def prepare(method: str | None = typer.Option(
+                None, help="Fine-tuning method for both models: head, lora, full, topk (default: each model's "
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970)."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
     """Fine-tune the sentiment (Financial PhraseBank) and topic (Reuters R8) models through the core."""
