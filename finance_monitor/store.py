@@ -32,9 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from shared.db import create_schema
-
 from finance_monitor.settings import default_db_url
+from shared import audit
+from shared.db import create_schema
 
 
 class UTCDateTime(TypeDecorator):
@@ -257,6 +257,7 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         create_schema(Base.metadata, engine)
+        audit.ensure_table(engine)
 
     @property
     def dialect(self) -> str:

@@ -10,8 +10,8 @@ from recommender.config import BlendConfig, DiversityConfig, RecConfig
 from recommender.config_store import ConfigStore
 from recommender.demo import TEXT_MODEL_NAME, artifact_dir, config_db
 from recommender.errors import RecommenderError
-from shared.datasets.movielens import CITATION, LICENSE
 from shared.auth.streamlit_gate import gate
+from shared.datasets.movielens import CITATION, LICENSE
 from shared.ui import render_sidebar
 
 CURRENT = "(current sliders)"

@@ -50,22 +50,35 @@ def test_overview_shows_counts_and_the_open_alert(dashboard_store):
     assert any("entity 'Acme Corp'" in " ".join(map(str, f.get("message", []))) for f in frames)
 
 
-def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store):
+def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store, tmp_path, monkeypatch):
+    # Who acknowledges is the signed-in analyst (issue 15 replaced the free-text "Your name").
+    from shared import audit
+    from shared.auth import Identity
+    from shared.auth.users import UserStore
+
+    monkeypatch.setenv("VERTICALS_SUITE_DB", f"sqlite:///{tmp_path / 'suite.db'}")
+    UserStore().add("ana@example.com", "risk_analyst", "ana's long password", actor=Identity("x@example.com", "admin"))
     at = run_app()
+    at.text_input(key="signin_email").input("ana@example.com")
+    at.text_input(key="signin_password").input("ana's long password")
+    at.button[0].click().run()
     at.sidebar.radio(key="page").set_value("Alerts").run()
     assert not at.exception
+    assert at.sidebar.radio(key="page").options == ["Overview", "Alerts", "Entities"]  # no admin pages
     items = at.dataframe[1].value
     assert len(items) == 2 and set(items["title"]) == {"Acme shares fell after a profit warning",
                                                          "$ACME guidance cut as losses widen"}
-    at.text_input(key="who").set_value("ana").run()
     at.button(key="ack").click().run()
     assert not at.exception
     with dashboard_store.session() as s:
         a = s.get(AlertRow, 1)
-        assert (a.status, a.acked_by) == ("acknowledged", "ana")
+        assert (a.status, a.acked_by) == ("acknowledged", "ana@example.com")
     at.button(key="resolve").click().run()
     with dashboard_store.session() as s:
         assert s.get(AlertRow, 1).status == "resolved"
+    trail = [(r.actor, r.role, r.action, r.target) for r in reversed(audit.entries(dashboard_store.engine))]
+    assert trail[-2:] == [("ana@example.com", "risk_analyst", "alert.ack", "alert 1"),
+                          ("ana@example.com", "risk_analyst", "alert.resolve", "alert 1")]
 
 
 def test_entity_rules_and_sources_pages(dashboard_store):
