@@ -129,9 +129,10 @@ def save_config(config_name: str, ranker: float = 1.0, text_weight: float = 0.0,
     """Save a named blend/diversity configuration (shared with the preview app)."""
     from recommender.config_store import ConfigStore
     from recommender.demo import config_db
+    from shared.auth.identity import operator
 
     cfg = _config(None, n, ranker, text_weight, collaborative, popularity, recency, mmr)
-    ConfigStore(config_db()).save(config_name, cfg)
+    ConfigStore(config_db()).save(config_name, cfg, actor=operator())
     typer.echo(f"saved configuration {config_name!r}")
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
-from shared.db import create_schema
-
 from recommender.config import RecConfig
 from recommender.errors import RecConfigError
+from shared import audit
+from shared.auth import Identity, require
+from shared.db import create_schema
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -26,15 +27,36 @@ class ConfigStore:
             url = f"sqlite:///{url}"
         self.engine = create_engine(url)
         create_schema(_meta, self.engine)
+        audit.ensure_table(self.engine)
 
-    def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
+    def save(self, name: str, config: RecConfig, now: datetime | None = None, *,
+             actor: Identity | None = None) -> None:
+        require(actor, "rec.configure")
         name = (name or "").strip()
         if not name or len(name) > 80:
             raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
-        with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
+        at = now or datetime.now(timezone.utc)
+        with self.engine.begin() as conn:  # one transaction: replace the row (and audit it) or leave the old one
+            old = conn.execute(select(configs.c.config).where(configs.c.name == name)).scalar()
             conn.execute(delete(configs).where(configs.c.name == name))
-            conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),
-                                                saved_at=now or datetime.now(timezone.utc)))
+            conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()), saved_at=at))
+            audit.record(conn, actor, "rec.config.save", f"config {name}", json.loads(old) if old else None,
+                         config.to_dict(), now=at)
+
+    def delete(self, name: str, now: datetime | None = None, *, actor: Identity | None = None) -> None:
+        require(actor, "rec.configure")
+        with self.engine.begin() as conn:
+            old = conn.execute(select(configs.c.config).where(configs.c.name == name)).scalar()
+            if old is None:
+                raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            conn.execute(delete(configs).where(configs.c.name == name))
+            audit.record(conn, actor, "rec.config.delete", f"config {name}", json.loads(old), None, now=now)
+
+    def audit_trail(self, *, actor: Identity | None = None, since: datetime | None = None,
+                    action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
+        """Who saved or deleted which configuration (newest first); needs rec.configure."""
+        require(actor, "rec.configure")
+        return audit.entries(self.engine, since=since, action=action, limit=limit)
 
     def load(self, name: str) -> RecConfig:
         with self.engine.connect() as conn:
