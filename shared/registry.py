@@ -12,10 +12,11 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+from shared.auth.identity import Identity, require
 from shared.card import CARD_FILE, ModelCard
 from shared.errors import ConfigError, RegistryError
 from shared.paths import verticals_home
@@ -24,9 +25,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class Registry:
-    def __init__(self, root: str | os.PathLike[str] | None = None):
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, audit_url: str | None = None):
+        """`audit_url`: the database promotions and rollbacks are recorded in (default: the suite database)."""
         self.root = Path(root) if root is not None else verticals_home() / "registry"
         self.root.mkdir(parents=True, exist_ok=True)
+        self.audit_url = audit_url
 
     # -- reading -------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -73,7 +76,8 @@ class Registry:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True) -> str:
+    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True, *,
+            actor: Identity | None = None) -> str:
         """Move a complete staged model in as the next version; optionally make it current."""
         check_name(name)
         task_dir = self.root / name
@@ -94,26 +98,49 @@ class Registry:
         index = self._index(name, missing_ok=True)
         self._write_index(name, index)
         if promote:
-            self.promote(name, version)
+            self.promote(name, version, actor=actor)
         return version
 
-    def promote(self, name: str, version: str) -> None:
+    def promote(self, name: str, version: str, *, actor: Identity | None = None) -> None:
+        require(actor, "models.manage")
         self.path(name, version)  # validates
         index = self._index(name)
+        before = index.get("current")
         index["current"] = version
         index.setdefault("promotions", []).append(version)
-        self._write_index(name, index)
+        with self._audited(actor, "model.promote", name, {"current": before}, {"current": version}):
+            self._write_index(name, index)
 
-    def rollback(self, name: str) -> str:
+    def rollback(self, name: str, *, actor: Identity | None = None) -> str:
         """Make the previously promoted version current again."""
+        require(actor, "models.manage")
         index = self._index(name)
         history = index.get("promotions", [])
         if len(history) < 2:
             raise RegistryError(f"Model {name!r} has no earlier promoted version to roll back to.")
-        history.pop()
+        before = history.pop()
         index["current"] = history[-1]
-        self._write_index(name, index)
+        with self._audited(actor, "model.rollback", name, {"current": before}, {"current": history[-1]}):
+            self._write_index(name, index)
         return history[-1]
+
+    @contextmanager
+    def _audited(self, actor: Identity | None, action: str, name: str, before: dict, after: dict) -> Iterator[None]:
+        """The audit row's transaction wraps the index write: a failed write leaves no row. (A file and a
+        database cannot share one transaction; the remaining window is a crash between the two.)"""
+        from sqlalchemy import create_engine
+
+        from shared import audit
+        from shared.auth.users import suite_url
+
+        engine = create_engine(self.audit_url or suite_url())
+        try:
+            audit.ensure_table(engine)
+            with engine.begin() as conn:
+                audit.record(conn, actor, action, name, before, after)
+                yield
+        finally:
+            engine.dispose()
 
     # -- internals -----------------------------------------------------------------------------
     def _task_dir(self, name: str) -> Path:

@@ -29,18 +29,20 @@ def list_models(name: Optional[str] = typer.Argument(None, help="Only this task 
 @app.command()
 def promote(name: str, version: str) -> None:
     """Make VERSION the current model for NAME."""
+    from shared.auth.identity import operator
     from shared.registry import Registry
 
-    Registry().promote(name, version)
+    Registry().promote(name, version, actor=operator())
     typer.echo(f"{name}: current is now {version}")
 
 
 @app.command()
 def rollback(name: str) -> None:
     """Make the previously promoted version current again."""
+    from shared.auth.identity import operator
     from shared.registry import Registry
 
-    typer.echo(f"{name}: current is now {Registry().rollback(name)}")
+    typer.echo(f"{name}: current is now {Registry().rollback(name, actor=operator())}")
 
 
 @app.command()
