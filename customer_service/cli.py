@@ -158,15 +158,21 @@ def ask(workspace: str, question: list[str] = typer.Argument(..., help="One or m
 @app.command("export-training-data")
 @_clear_errors
 def export_training_data(workspace: str, out: Path | None = typer.Option(None, help="Folder (default: under $VERTICALS_HOME)."),
-                         db: str | None = DB) -> None:
+                         db: str | None = DB,
+                         force: bool = typer.Option(False, "--force", help="Write into --out even if it already "
+                                                    "holds files.")) -> None:
     """Write agent-confirmed intents and corrected/handed-over Q&A pairs as CSV."""
     from customer_service.feedback import collect_training_data
-    from shared.paths import verticals_home
+    from shared.names import child_path
+    from shared.paths import check_output_folder, verticals_home
 
     ws = _workspaces(db)
     w = ws.get(workspace)
+    if out is not None:
+        folder = check_output_folder(out, force, "export folder")
+    else:  # the workspace name becomes a folder only after the name rule
+        folder = child_path(verticals_home() / "customer_service" / "exports", w.name, "workspace")
     export = collect_training_data(ws.store, w.id)
-    folder = out or verticals_home() / "customer_service" / "exports" / workspace
     for path in export.write(folder):
         typer.echo(f"wrote {path}")
     typer.echo(f"{len(export.intents)} confirmed intent examples, {len(export.pairs)} question/answer pairs")

@@ -23,7 +23,6 @@ from customer_service.intents import load_templates
 from customer_service.settings import HandoffSettings, WorkspaceSettings
 from customer_service.workspace import Workspaces
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 CONSTRUCTION = "construction"
 BANK = "retail-bank"
 BANK_INTENTS = "bank-intents"
@@ -58,6 +57,10 @@ def available_index_encoder() -> str:
     return "mpnet"
 
 
+FAQ_NAME = "zaragoza-construction-faq.en"
+LEGACY_FAQ_NAME = "zaragoza-construction-faq (en)"
+
+
 def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str],
                          index_encoder: str = "") -> None:
     """`index_encoder`: a larger encoder for the passages (customer_service/projection.py), '' for none."""
@@ -67,7 +70,9 @@ def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_o
         settings.retrieval.index_encoder = index_encoder
         ws.save_settings(CONSTRUCTION, settings)
     kb = ws.knowledge(CONSTRUCTION)
-    report = kb.ingest_faq("zaragoza-construction-faq (en)", faq[["question", "answer", "category", "sources"]])
+    if ws.store.find_document(kb.workspace_id, LEGACY_FAQ_NAME) is not None:  # named before the name rule
+        kb.delete(LEGACY_FAQ_NAME)
+    report = kb.ingest_faq(FAQ_NAME, faq[["question", "answer", "category", "sources"]])
     log.info("construction FAQ: %s", report)
     settings = ws.settings(CONSTRUCTION)
     if report.status == "unchanged" and settings.handoff.calibrated:

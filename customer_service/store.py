@@ -49,6 +49,7 @@ from customer_service.projection import QueryProjection
 from shared import audit
 from shared.auth import SYSTEM, Identity, require
 from shared.db import create_schema
+from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
@@ -231,9 +232,7 @@ class Store:
     # ---- workspaces ----------------------------------------------------------------------------------
     def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None, *,
                          actor: Identity | None = None) -> Workspace:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise WorkspaceExistsError(f"Workspace names must be 1-100 characters, got {name!r}.")
+        name = check_name(name.strip(), "workspace")  # it becomes a folder name (exports) and a key
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
                 raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")
@@ -463,11 +462,17 @@ class Store:
             return p
 
     def record_turn(self, conversation_id: int, customer_text: str, proposal: dict[str, Any],
-                    handoff_reason: str | None, now: datetime | None = None) -> tuple[Message, Proposal]:
-        """Store a customer message and the bot's proposal together (and the handoff, if any)."""
+                    handoff_reason: str | None, now: datetime | None = None,
+                    send: bool = False) -> tuple[Message, Proposal]:
+        """Store a customer message and the bot's proposal together (and the handoff, if any).
+
+        `send`: the bot replies itself (the customer channel) in the same transaction, unless it hands
+        over or a human already holds the conversation; then the proposal waits for an agent as usual.
+        """
         now = now or utcnow()
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
+            send = send and not handoff_reason and conv.status != "handoff"
             msg = Message(conversation_id=conversation_id, role="customer", text=self.redact(customer_text),
                           created_at=now)
             s.add(msg)
@@ -483,6 +488,11 @@ class Store:
                 conv.status = "handoff"
                 s.add(Handoff(conversation_id=conversation_id, reason=handoff_reason[:200], by="bot", created_at=now))
             s.flush()
+            if send:
+                prop.sent_text, prop.sent_at, prop.edited = prop.text, now, False
+                s.add(Message(conversation_id=conversation_id, role="agent", text=prop.text, created_at=now,
+                              proposal_id=prop.id, author="bot"))  # the bot answered by itself
+                s.flush()
             return msg, prop
 
     def record_sent(self, proposal_id: int, text: str, now: datetime | None = None, *,

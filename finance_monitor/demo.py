@@ -18,8 +18,6 @@ from finance_monitor import ingest, rule_store, scoring, sinks
 from finance_monitor.monitor import Monitor
 from finance_monitor.store import MetaRow, SourceRow, Store
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
-SCHEDULER_COMMAND = ("verticals", "monitor", "run")  # the daemon ./scripts/demo starts next to the dashboard
 SOURCE = "guardian-2020"
 START = datetime(2020, 1, 1, tzinfo=timezone.utc)
 END = datetime(2020, 7, 19, tzinfo=timezone.utc)

@@ -24,6 +24,7 @@ from finance_monitor.errors import MonitorError, NotFoundError, SinkError
 from finance_monitor.store import NotificationRow, SinkRow, Store
 from shared import audit
 from shared.auth import Identity, require
+from shared.names import check_name
 
 log = logging.getLogger("finance_monitor.alerts")
 
@@ -121,6 +122,7 @@ def build_sink(name: str, kind: str, config: dict[str, Any]) -> AlertSink:
 def add_sink(store: Store, name: str, kind: str, config: dict[str, Any] | None = None, *,
              actor: Identity | None = None, now: datetime | None = None) -> None:
     require(actor, "monitor.admin")
+    check_name(name, "sink")
     build_sink(name, kind, config or {})  # validates before anything is written
     with store.session() as s:
         if s.scalar(select(SinkRow).where(SinkRow.name == name)):

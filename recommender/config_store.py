@@ -9,10 +9,11 @@ from pathlib import Path
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
 
 from recommender.config import RecConfig
-from recommender.errors import RecConfigError
+from recommender.errors import UnknownConfigError
 from shared import audit
 from shared.auth import Identity, require
 from shared.db import create_schema
+from shared.names import check_name
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
@@ -32,9 +33,7 @@ class ConfigStore:
     def save(self, name: str, config: RecConfig, now: datetime | None = None, *,
              actor: Identity | None = None) -> None:
         require(actor, "rec.configure")
-        name = (name or "").strip()
-        if not name or len(name) > 80:
-            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        name = check_name((name or "").strip(), "configuration")
         at = now or datetime.now(timezone.utc)
         with self.engine.begin() as conn:  # one transaction: replace the row (and audit it) or leave the old one
             old = conn.execute(select(configs.c.config).where(configs.c.name == name)).scalar()
@@ -48,7 +47,7 @@ class ConfigStore:
         with self.engine.begin() as conn:
             old = conn.execute(select(configs.c.config).where(configs.c.name == name)).scalar()
             if old is None:
-                raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+                raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
             conn.execute(delete(configs).where(configs.c.name == name))
             audit.record(conn, actor, "rec.config.delete", f"config {name}", json.loads(old), None, now=now)
 
@@ -62,7 +61,7 @@ class ConfigStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
         if row is None:
-            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
         return RecConfig.from_dict(json.loads(row[0]))
 
     def names(self) -> list[str]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shared.names import child_path
 from shared.paths import verticals_home
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 DEMO_NAME = "ml-100k"
 TEXT_MODEL_NAME = "rec-interest-ml100k"  # the fine-tuned text model's name in the core's registry
 
 
 def artifact_dir(name: str = DEMO_NAME) -> Path:
-    return verticals_home() / "recommender" / name
+    """A named artifact's folder under `$VERTICALS_HOME/recommender/`: a name, never a path."""
+    return child_path(verticals_home() / "recommender", name, "recommender artifact")
 
 
 def config_db() -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,10 +17,9 @@ from pathlib import Path
 
 from shared.auth.identity import Identity, require
 from shared.card import CARD_FILE, ModelCard
-from shared.errors import ConfigError, RegistryError
+from shared.errors import RegistryError
+from shared.names import check_name as _check
 from shared.paths import verticals_home
-
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class Registry:
@@ -51,7 +49,7 @@ class Registry:
         return index["current"]
 
     def path(self, name: str, version: str | None = None) -> Path:
-        version = version or self.current_version(name)
+        version = _check(version or self.current_version(name), "model version")  # index.json is a file too
         folder = self._task_dir(name) / version
         if not (folder / CARD_FILE).exists():
             raise RegistryError(f"Model {name!r} has no version {version!r}; it has "
@@ -144,7 +142,7 @@ class Registry:
 
     # -- internals -----------------------------------------------------------------------------
     def _task_dir(self, name: str) -> Path:
-        folder = self.root / name
+        folder = self.root / check_name(name)
         if not (folder / "index.json").exists():
             known = ", ".join(self.names()) or "none yet"
             raise RegistryError(f"No model named {name!r} in the registry at {self.root} (known: {known}). "
@@ -152,7 +150,7 @@ class Registry:
         return folder
 
     def _index(self, name: str, missing_ok: bool = False) -> dict:
-        path = self.root / name / "index.json"
+        path = self.root / check_name(name) / "index.json"
         if not path.exists():
             if missing_ok:
                 return {"current": None, "promotions": []}
@@ -167,7 +165,5 @@ class Registry:
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name or ""):
-        raise ConfigError(f"Model name {name!r} is not valid: use letters, digits, '-', '_' or '.', "
-                          f"up to 64 characters, starting with a letter or digit.")
-    return name
+    """A registry task name: the suite's one name rule (shared/names.py)."""
+    return _check(name, "model")

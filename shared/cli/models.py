@@ -11,7 +11,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")
-def list_models(name: Optional[str] = typer.Argument(None, help="Only this task name.")) -> None:
+def list_models(name: str | None = typer.Argument(None, help="Only this task name.")) -> None:
     """Registered models, newest last; '*' marks the current version."""
     from shared.registry import Registry
 
@@ -47,11 +47,16 @@ def rollback(name: str) -> None:
 
 @app.command()
 def export(name: str, out: Path = typer.Option(..., help="Folder to write the standalone model to."),
-           version: Optional[str] = typer.Option(None)) -> None:
+           version: str | None = typer.Option(None),
+           force: bool = typer.Option(False, "--force", help="Write into OUT even if it already holds files.")
+           ) -> None:
     """Export a classifier as a standalone folder, merging any LoRA adapter into the weights."""
+    from shared.paths import check_output_folder
     from shared.registry import Registry
     from shared.tasks.classification.artifacts import export_merged
 
     registry = Registry()
+    registry.path(name, version)  # an unknown model fails before anything is written
+    check_output_folder(out, force, "export folder")
     export_merged(registry.path(name, version), registry.card(name, version), out)
     typer.echo(f"exported to {out}")

@@ -47,8 +47,10 @@ def lock_holder(db: Path) -> tuple[str, object] | None:
 def test_up_serves_every_app_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ports = dict(zip(APPS, free_ports(3)))
+    api_port = free_ports(1)[0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICALS_") or k == "VERTICALS_DATA"}
     env.update(VERTICALS_HOME=str(home), VERTICALS_CONFIG=str(tmp_path / "none.toml"), PYTHONUNBUFFERED="1",
+               VERTICALS_API__PORT=str(api_port),
                **{f"VERTICALS_PORTS__{app.upper()}": str(port) for app, port in ports.items()})
     up = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "up"], cwd=PROJECT_ROOT, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,6 +72,10 @@ def test_up_serves_every_app_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) ->
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as resp:
                 assert resp.status == 200
         assert any(line.startswith("up") and "scheduler" in line.lower() for line in lines), out
+        api = f"http://127.0.0.1:{api_port}"
+        assert any(line.startswith("up") and line.endswith(api) for line in lines), out
+        with urllib.request.urlopen(f"{api}/docs", timeout=10) as resp:
+            assert resp.status == 200 and b"swagger" in resp.read().lower()
 
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 4, [c.cmdline() for c in children]  # three apps and the scheduler
