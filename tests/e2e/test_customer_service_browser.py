@@ -110,7 +110,7 @@ def test_signed_in_agent_sends_a_reply_recorded_under_her_name(bot_home: Path, s
     box.fill(QUESTION)
     box.press("Enter")
     expect(page.get_by_text("Proposed reply")).to_be_visible()
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_text("sent by ana@example.com")).to_be_visible()
 
     store = Store(f"sqlite:///{bot_home / 'customer_service.db'}")
