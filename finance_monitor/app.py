@@ -169,7 +169,7 @@ def main() -> None:
     store = get_store(default_db_url())
     pages = [p for p in PAGES if p not in ADMIN_PAGES or identity.can("monitor.admin")]
     page = st.sidebar.radio("Page", pages, key="page")
-    st.sidebar.caption(f"Store: {store.url}")
+    st.sidebar.caption(f"Store: {store.masked_url}")
     PAGES[page](store)
     render_sidebar(st, ["fin-sentiment", "fin-topic"])
 

@@ -72,7 +72,7 @@ def main() -> None:
     except RecommenderError as exc:
         show_error(exc)
         st.stop()
-    store = get_store(str(config_db()))
+    store = get_store(config_db())
     config = sidebar_config()
 
     if identity.can("rec.configure"):
