@@ -109,3 +109,16 @@ def test_budget_search_keeps_the_best_on_dev(tmp_path, separable):
     chosen = next(c for c in ran if c["candidate"] == search["chosen"])
     assert res.card.hyperparameters["lr"] == chosen["lr"]
     assert res.card.metrics["dev_accuracy"] == chosen["dev_accuracy"]
+
+
+def test_auto_under_differential_privacy_is_lora(tmp_path, separable):
+    from shared.errors import ConfigError
+    from shared.privacy.config import PrivacyConfig
+
+    res = finetune(separable, name="dp-auto", registry=Registry(tmp_path / "reg"), privacy=PrivacyConfig(epsilon=8),
+                   config=TrainConfig(epochs=1, progress=False), force=True)
+    assert res.card.method == "lora" and res.card.privacy is not None
+    assert "differential privacy" in res.card.training["recipe"]["chosen"]["why"][0]
+    with pytest.raises(ConfigError, match="--budget searches around the auto recipe"):
+        finetune(separable, name="x", registry=Registry(tmp_path / "reg"), privacy=PrivacyConfig(epsilon=8),
+                 budget_s=60)
