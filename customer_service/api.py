@@ -160,8 +160,9 @@ def read_conversation(request: Request, workspace: Workspace, conversation_id: C
 async def events(request: Request, workspace: Workspace, conversation_id: ConversationId,
                  after: Annotated[int, Query(ge=0, le=2**62)] = 0,
                  ws: Workspaces = Depends(get_workspaces)) -> StreamingResponse:
-    grant_for(request, resource(workspace, conversation_id))
-    channel.conversation_status(ws, workspace, conversation_id)  # unknown → 404 before the stream starts
+    # database reads off the event loop: other streams and requests keep flowing meanwhile
+    await asyncio.to_thread(grant_for, request, resource(workspace, conversation_id))
+    await asyncio.to_thread(channel.conversation_status, ws, workspace, conversation_id)  # unknown → 404 now
     last = request.headers.get("last-event-id", "")
     start = int(last) if last.isdigit() else after
     interval = api_state(request).settings.sse_interval_s

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +33,7 @@ def _workspaces(url: str) -> Workspaces:
 def _url() -> str:
     from customer_service.store import default_url
 
-    return os.environ.get("VERTICALS_BOT_DB") or default_url()
+    return default_url()
 
 
 ws = _workspaces(_url())

@@ -32,7 +32,7 @@ def _workspaces(db: str | None) -> Any:
 
 RETRIEVAL_FIELDS = RetrievalSettings.__dataclass_fields__
 
-DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite under $VERTICALS_HOME).")
+DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: $VERTICALS_BOT_DB, else SQLite under $VERTICALS_HOME).")
 
 
 @workspaces_app.callback(invoke_without_command=True)

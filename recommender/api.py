@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from recommender.config import RecConfig
 from recommender.config_store import ConfigStore
+from recommender.errors import ModelNotTrainedError
 from recommender.service import Recommender
 from shared.auth import Identity, require
 from shared.http.access import requires
@@ -42,12 +43,18 @@ def get_configs() -> ConfigStore:
 
 
 def ready(get: Callable[[Callable[[], Any]], Any]) -> str:
-    rec = get(get_recommender)
+    try:
+        rec = get(get_recommender)
+    except ModelNotTrainedError as exc:  # nothing to serve yet is a state, not a failure of the server
+        return f"no recommender trained yet ({exc}); `verticals rec demo` trains one"
     return f"{len(rec.items)} items, {len(get(get_configs).names())} saved configuration(s)"
 
 
 def warm(get: Callable[[Callable[[], Any]], Any]) -> None:
-    get(get_recommender)
+    try:
+        get(get_recommender)
+    except ModelNotTrainedError:
+        pass  # ready() says so; the routes answer 404 model_not_trained
 
 
 def resolve_config(store: ConfigStore, name: str | None, n: int | None) -> RecConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,7 +15,8 @@ _AUTO = " (default: chosen by --method auto, else {})."
 
 def finetune(
     name: str = typer.Option(..., "--name", help="Task name in the registry (e.g. fin-sentiment)."),
-    data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet."),
+    data: Path = typer.Option(..., "--data", help="Labelled data: CSV, TSV, JSONL or Parquet; for token-classification "
+                              "CoNLL (token ... TAG per line) or JSONL (text + character-offset spans)."),
     task: str = typer.Option("classification", help=f"One of {', '.join(TASKS)}."),
     model: str | None = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
                                          "(default: smollm2 for generation, else minilm)."),
@@ -27,6 +29,8 @@ def finetune(
     query_col: str = typer.Option("query", help="[embedding] Query column."),
     positive_col: str = typer.Option("positive", help="[embedding] Positive passage column."),
     negative_col: str | None = typer.Option(None, help="[embedding] Optional hard-negative column."),
+    test_data: Path | None = typer.Option(
+        None, help="[token-classification] Held-out test file (default: 10% of --data; dev is carved from --data)."),
     prompt_col: str = typer.Option("prompt", help="[generation] Prompt column."),
     answer_col: str = typer.Option("answer", help="[generation] Answer column."),
     epochs: int | None = typer.Option(None, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]
@@ -73,20 +77,22 @@ def finetune(
                                            head_lr_multiplier=head_lr_multiplier or 1.0),
                          lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
     if method == "auto" and task != "classification":
-        method = "lora"  # the recipe is written for classification; the other tasks keep their default
-    per_task = {
+        # The recipe is written for classification; the other tasks keep their measured defaults.
+        method = "full" if task == "token-classification" else "lora"
+    per_task: dict[str, dict[str, Any]] = {
         "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,
                            "redact_pii": redact_pii, "pinned": pinned, "force": force,
                            **({"budget_s": parse_budget(budget)} if budget else {})},
         "embedding": {"query_col": query_col, "positive_col": positive_col, "negative_col": negative_col},
         "generation": {"prompt_col": prompt_col, "answer_col": answer_col},
+        "token-classification": {"test_data": str(test_data) if test_data is not None else None},
     }
     privacy = None
     if dp_epsilon is not None or dp_delta is not None:
         from shared.privacy.config import PrivacyConfig
 
         privacy = PrivacyConfig(epsilon=dp_epsilon if dp_epsilon is not None else 8.0, delta=dp_delta)
-    extra = {"privacy": privacy} if privacy is not None else {}
+    extra: dict[str, Any] = {"privacy": privacy} if privacy is not None else {}
     if checkpoint_dir is not None:
         extra |= {"checkpoint_dir": checkpoint_dir, "resume": resume}
     if distill_from is not None:
@@ -133,6 +139,18 @@ def evaluate(
         return
     from shared.api import load_model
     from shared.cli.guards import require_task
+
+    if registry.card(name, version).task == "token-classification":
+        from shared.tasks.token_classification.data import Sentence, check_kinds, read_sentences
+        from shared.tasks.token_classification.evaluation import entity_report, format_entity_report
+
+        ner = load_model(name, version)
+        sentences = read_sentences(data)
+        known = [Sentence(["x"], [f"B-{k}"]) for k in ner.types]
+        check_kinds(known, sentences, "evaluation")
+        report = entity_report([s.tags for s in sentences], ner.predict_tags([s.words for s in sentences]), ner.labels)
+        typer.echo(format_entity_report(report, f"{name} on {data}:"))
+        return
     from shared.data.labels import LabelMap
     from shared.data.tables import clean_text_rows, read_table
     from shared.metrics import classification_report, format_report

@@ -3,10 +3,12 @@ database for keys, and FastAPI's TestClient (the same ASGI app uvicorn serves)."
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from shared.settings import ApiSettings
 from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
@@ -17,6 +19,7 @@ from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
     session_home,
 )
 
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 ALL_SCOPES = "bot.channel,bot.agent,recs,models,monitor.read,monitor.write"
 
 
@@ -74,3 +77,19 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh database on the PostgreSQL server, dropped afterwards."""
+    name = f"t_api_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - no server here: say so instead of failing obscurely
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    yield f"{PG}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -172,3 +172,29 @@ def test_anonymous_callers_are_rate_limited(keys, faq_workspace, limit):
         r = client.post(WS)
         assert_error(r, 429, "rate_limited")
         assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_the_channel_on_postgresql(pg_url, encoder, faq):
+    """The same customer flow with the bot's store and the suite database on the PostgreSQL server."""
+    from customer_service.api import get_workspaces
+    from customer_service.store import Store
+    from customer_service.workspace import Workspaces
+    from shared.http.keys import KeyStore
+    from tests.http.conftest import make_client
+
+    ws = Workspaces(Store(pg_url), encoder_loader=lambda name: encoder)
+    ws.create("construction")
+    ws.knowledge("construction").ingest_faq("faq.jsonl", faq)
+    keys = KeyStore(pg_url)
+    try:
+        with make_client(keys, [("bot", "customer_service.api:router")], {get_workspaces: lambda: ws}) as client:
+            cid, token = open_conv(client)
+            reply = client.post(f"{WS}/{cid}/messages", json={"text": PERMIT}, headers=token).json()
+            assert reply["status"] == "answered" and "10 weeks" in reply["text"]
+            other, _ = open_conv(client)
+            assert_error(client.get(f"{WS}/{other}", headers=token), 403, "wrong_conversation")
+            roles = [m["role"] for m in client.get(f"{WS}/{cid}", headers=token).json()["messages"]]
+            assert roles == ["customer", "bot"]
+    finally:
+        keys.dispose()
+        ws.store.engine.dispose()

@@ -3,18 +3,14 @@ scoped, rate-limited, revocable, audited under the admin's name; the CLI command
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from shared import audit
 from shared.auth import Identity, PermissionDenied
 from shared.http.keys import SCOPES, KeyExistsError, KeyStore, UnknownKeyError, UnknownScopeError, api_keys
 from shared.names import InvalidNameError
 from tests.http.conftest import assert_error, make_client
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 def test_a_key_is_shown_once_and_stored_as_a_hash(keys):
@@ -91,21 +87,6 @@ def test_cli_creates_lists_and_revokes(tmp_path, capsys):
     assert exit_.value.code == 2 and "unknown scope(s) 'everything'" in capsys.readouterr().err
     main(["keys", "revoke", "crm", "--db", url])
     assert KeyStore(url).identify(token) is None
-
-
-@pytest.fixture
-def pg_url():
-    name = f"t_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - no server here: say so instead of failing obscurely
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    yield f"{PG}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_keys_on_postgresql(pg_url):
