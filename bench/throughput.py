@@ -206,8 +206,9 @@ def main() -> None:
         import json
 
         args.json.write_text(json.dumps({"model": name, "device": where, "samples": len(labels), "tokens": tokens,
-                                         "hf_defaults": hf, "hf_tuned": tuned, "core": ours,
-                                         "ratio_defaults": ours / hf, "ratio_tuned": ours / tuned}, indent=2))
+                                         "hf_defaults": None if args.skip_defaults else hf, "hf_tuned": tuned,
+                                         "core": ours, "ratio_defaults": None if args.skip_defaults else ours / hf,
+                                         "ratio_tuned": ours / tuned}, indent=2))
     if device.type == "cuda":
         enc = build_encoder(args, ref.path)
         params = sum(p.numel() for n, p in enc.named_parameters() if "embeddings" not in n)
