@@ -13,4 +13,5 @@ SPEC = AppSpec(
     api="customer_service.api:router",
     db_env="VERTICALS_BOT_DB",
     db_file="customer_service.db",
+    migrations="customer_service.store:CHAIN",
 )

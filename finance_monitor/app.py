@@ -161,7 +161,7 @@ PAGES = {"Overview": overview, "Alerts": alert_feed, "Entities": entity_page, "S
 def main() -> None:
     store = get_store(default_db_url())
     page = st.sidebar.radio("Page", list(PAGES), key="page")
-    st.sidebar.caption(f"Store: {store.url}")
+    st.sidebar.caption(f"Store: {store.masked_url}")
     PAGES[page](store)
     render_sidebar(st, ["fin-sentiment", "fin-topic"])
 

@@ -81,7 +81,7 @@ def replay(monitor: Monitor, start: datetime = START, end: datetime = END,
     return time.perf_counter() - started
 
 
-def prepare(data_dir: Path | None = None, store: Store | None = None, *, method: str = "head") -> None:
+def prepare(data_dir: Path | None = None, store: Store | None = None, *, method: str | None = None) -> None:
     """Train/load the models through the core, configure the monitor, replay the 2020 headlines once."""
     from finance_monitor.models import ensure_models
 

@@ -15,4 +15,5 @@ SPEC = AppSpec(
     services=(ServiceSpec(name="scheduler", label="Monitor scheduler", command=("monitor", "run")),),
     db_env="VERTICALS_MONITOR_DB",
     db_file="finance_monitor.db",
+    migrations="finance_monitor.store:CHAIN",
 )

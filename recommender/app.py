@@ -71,7 +71,7 @@ def main() -> None:
     except RecommenderError as exc:
         show_error(exc)
         st.stop()
-    store = get_store(str(config_db()))
+    store = get_store(config_db())
     config = sidebar_config()
 
     st.sidebar.header("Save configuration")

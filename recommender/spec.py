@@ -13,4 +13,5 @@ SPEC = AppSpec(
     api="recommender.api:router",
     db_env="VERTICALS_REC_DB",
     db_file="recommender/configs.sqlite",
+    migrations="recommender.config_store:CHAIN",
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from importlib.metadata import EntryPoint, entry_points
@@ -98,7 +99,8 @@ class AppSpec:
     db_file: str | None = field(default=None, metadata={
         "help": "SQLite file under $VERTICALS_HOME when db_env is unset, e.g. 'shop.db'."})
     migrations: str | None = field(default=None, metadata={
-        "help": "Alembic script location of the app's store, e.g. 'shop:migrations'."})
+        "help": "The store's migration chain (a shared.db.Chain: metadata, Alembic folder, URL setting), "
+                "e.g. 'shop.store:CHAIN'; `verticals db` upgrades and backs it up."})
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -140,6 +142,9 @@ class AppSpec:
 
     def load_prepare(self) -> Callable[[], Any] | None:
         return None if self.prepare is None else load_ref(self.prepare, f"app {self.name!r}: prepare")
+
+    def load_migrations(self) -> Any:
+        return None if self.migrations is None else load_ref(self.migrations, f"app {self.name!r}: migrations")
 
     def load_api(self) -> Any:
         return None if self.api is None else load_ref(self.api, f"app {self.name!r}: api")
@@ -209,15 +214,29 @@ def _entry_points(root: Path) -> list[EntryPoint]:
     return own + others
 
 
+_last: tuple[tuple[str, tuple[str, ...]], Registered] | None = None
+
+
 def registered_apps(root: Path | None = None) -> Registered:
     """Load every app registered under the `verticals.apps` entry points.
 
     `root` is the source checkout whose pyproject.toml declares the built-in apps (default: the one this core
-    runs from); see the module docstring.
+    runs from); see the module docstring. Scanning every installed distribution costs tens of milliseconds,
+    and a Streamlit page asks on each rerun, so the answer is kept while `sys.path` stays the same.
     """
+    global _last
+    key = (str(root or PROJECT_ROOT), tuple(sys.path))
+    if _last is not None and _last[0] == key:
+        return _last[1]
+    found = _load(root or PROJECT_ROOT)
+    _last = (key, found)
+    return found
+
+
+def _load(root: Path) -> Registered:
     apps: dict[str, AppSpec] = {}
     failures: list[AppFailure] = []
-    for ep in _entry_points(root or PROJECT_ROOT):
+    for ep in _entry_points(root):
         try:
             spec = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import-time error of an app is reported under its name

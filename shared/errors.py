@@ -27,6 +27,10 @@ class RegistryError(VerticalsError, LookupError):
     """A task or version is not in the model registry."""
 
 
+class PromotionRefused(VerticalsError, ValueError):
+    """A version may not become current: it loses to its baseline on dev (override with --force)."""
+
+
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
 

@@ -12,15 +12,19 @@ from shared.registry import Registry
 
 def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:
     """Name, current version and test metrics of each registered model (missing ones say so)."""
+    from shared.tasks.classification.baseline import short_comparison
+
     registry = registry or Registry()
     rows = []
     for name in names:
         try:
             card = registry.current(name)
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in card.metrics.items() if isinstance(v, (int, float)))
-            rows.append({"model": name, "version": card.version, "method": card.method, "test metrics": metrics})
+            rows.append({"model": name, "version": card.version, "method": card.method, "test metrics": metrics,
+                         "vs baseline": short_comparison(card.metrics)})
         except RegistryError:
-            rows.append({"model": name, "version": "not trained", "method": "", "test metrics": ""})
+            rows.append({"model": name, "version": "not trained", "method": "", "test metrics": "",
+                         "vs baseline": ""})
     return rows
 
 
@@ -46,5 +50,5 @@ def render_sidebar(st: Any, model_names: Iterable[str]) -> None:
         st.caption("Models in use (from the registry)")
         # Markdown, not a table: the pages' own tables stay the only ones on screen.
         for row in model_rows(model_names):
-            detail = f"{row['version']} · {row['method']} · {row['test metrics']}".strip(" ·")
+            detail = " · ".join(v for v in (row["version"], row["method"], row["test metrics"], row["vs baseline"]) if v)
             st.markdown(f"- `{row['model']}` {detail}")

@@ -7,36 +7,23 @@ trail of user and model-registry changes.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Integer, String, create_engine, event, func, select
+from sqlalchemy import Boolean, Integer, String, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared import audit
 from shared.auth.errors import InvalidUserError, SignInError, UnknownUserError, UserExistsError
 from shared.auth.identity import Identity, require
 from shared.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from shared.auth.roles import ROLES
-from shared.db import create_schema
+from shared.db import Database, UTCDateTime, ensure_schema, suite_url
 
 _EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,118}\.[^@\s]+$")
-
-
-def suite_url() -> str:
-    """`VERTICALS_SUITE_DB`, else `$VERTICALS_HOME/suite.db` (SQLite)."""
-    explicit = os.environ.get("VERTICALS_SUITE_DB")
-    if explicit:
-        return explicit
-    from shared.paths import verticals_home
-
-    return f"sqlite:///{verticals_home() / 'suite.db'}"
 
 
 class Base(DeclarativeBase):
@@ -52,8 +39,9 @@ class User(Base):
     # None for an account that signs in only through OIDC.
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
 
 
 @dataclass(frozen=True)
@@ -97,22 +85,17 @@ def _state(u: User) -> dict[str, object]:
 
 class UserStore:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        self.url = url or suite_url()
-        if engine is None:
-            if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
-                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url)
-            if self.url.startswith("sqlite"):
-                event.listen(engine, "connect", _sqlite_pragmas)
-        self.engine = engine
-        create_schema(Base.metadata, self.engine)
-        audit.ensure_table(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if engine is not None:
+            self.db = Database(url or engine.url.render_as_string(hide_password=False), engine=engine)
+        else:
+            self.db = Database(suite_url(url))
+        from shared.suite_db import CHAIN  # the suite's chain imports this module's models
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as s, s.begin():
-            yield s
+        ensure_schema(CHAIN, self.db.engine)
+        self.url, self.engine = self.db.url, self.db.engine
+
+    def session(self) -> AbstractContextManager[Session]:
+        return self.db.session()
 
     # ---- reading --------------------------------------------------------------------------------------
     def all(self) -> list[UserView]:
@@ -219,9 +202,3 @@ class UserStore:
         require(actor, "suite.admin")
         return audit.entries(self.engine, since=since, action=action, limit=limit)
 
-
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()

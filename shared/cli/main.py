@@ -23,6 +23,7 @@ app = typer.Typer(help="Vertical AI apps on one fine-tuning core.", no_args_is_h
 GROUPS = (
     ("shared.cli.models", "app", "models", "List, promote, roll back and export registered models."),
     ("shared.cli.data", "app", "data", "The catalogues of public data sets and pretrained models."),
+    ("shared.cli.db", "app", "db", "Database status, upgrades, backups and migration revisions."),
     ("shared.cli.users", "app", "users", "Local accounts for sign-in: add, list, disable, reset, set-role."),
     ("shared.cli.keys", "app", "keys", "API keys for the HTTP API: create (shown once), list, revoke."),
 )
@@ -31,6 +32,7 @@ COMMANDS = (
     ("shared.cli.serve", ("predict",)),
     ("shared.cli.generate", ("generate",)),
     ("shared.cli.suite", ("up",)),
+    ("shared.cli.apps", ("apps",)),
     ("shared.cli.audit", ("audit",)),
     ("shared.cli.http", ("serve",)),
 )
@@ -95,4 +97,4 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())  # as the `verticals` console script does: a command's typer.Exit(1) is exit status 1

@@ -14,15 +14,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.engine import Engine
 
 from shared import audit
 from shared.auth import Identity
-from shared.db import create_schema
+from shared.db import Database, ensure_schema, suite_url
 from shared.errors import VerticalsError
 
 # scope → the permissions (shared/auth/roles.py) it grants; "bot.channel" is the customer channel itself.
@@ -82,9 +80,9 @@ class KeyInfo:
     revoked_at: datetime | None
 
 
-_meta = MetaData()
+metadata = MetaData()  # in the suite database: see shared/suite_db.py for its migrations
 api_keys = Table(
-    "api_keys", _meta,
+    "api_keys", metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("token_sha256", String(64), nullable=False, unique=True),
@@ -95,22 +93,11 @@ api_keys = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 channel_tokens = Table(
-    "api_channel_tokens", _meta,
+    "api_channel_tokens", metadata,
     Column("token_sha256", String(64), primary_key=True),
     Column("resource", String(300), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-
-def suite_url() -> str:
-    """The suite's own database (users, keys, their audit rows)."""
-    try:
-        from shared.db import suite_url as core_suite_url  # type: ignore[attr-defined]
-    except ImportError:  # until the one database facility lands: the rule shared.auth.users writes
-        from shared.auth.users import suite_url as users_suite_url
-
-        return users_suite_url()
-    return str(core_suite_url())
 
 
 def check_key_name(name: str) -> str:
@@ -142,27 +129,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
-
-
 class KeyStore:
     """API keys and channel tokens. `url` defaults to the suite database."""
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        if engine is None:
-            url = url or suite_url()
-            if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url)
-            if url.startswith("sqlite"):
-                event.listen(engine, "connect", _sqlite_pragmas)
-        self.engine = engine
-        create_schema(_meta, self.engine)
-        audit.ensure_table(self.engine)
+        from shared.suite_db import CHAIN  # the suite's chain imports this module's tables
+
+        self.db = (Database(suite_url(url)) if engine is None
+                   else Database(url or engine.url.render_as_string(hide_password=False), engine=engine))
+        ensure_schema(CHAIN, self.db.engine)
+        self.engine = self.db.engine
 
     # ---- keys -----------------------------------------------------------------------------------------
     def create(self, name: str, scopes: str | list[str] | tuple[str, ...], *, actor: Identity | None = None,

@@ -68,6 +68,18 @@ def test_the_cli_lists_a_fake_app_runs_it_and_reports_a_broken_one(fake_apps: Pa
     assert gone.returncode != 0 and "app 'broken'" in gone.stderr and "No such command" in gone.stderr
 
 
+def test_verticals_apps_lists_what_is_registered(fake_apps: Path) -> None:
+    out = cli("apps", fake_root=fake_apps)
+    assert out.returncode == 1  # a registered app failed to load
+    rows = {line.split()[0]: line for line in out.stdout.strip().splitlines()}
+    assert list(rows) == ["bot", "monitor", "rec", "zoo", "broken"]
+    assert "port 8501" in rows["bot"] and "monitor-scheduler" not in rows["monitor"]
+    assert "scheduler (verticals monitor run)" in rows["monitor"]
+    assert f"port {ZOO_PORT}" in rows["zoo"] and "page zoo.app" in rows["zoo"]
+    assert "FAILED" in rows["broken"] and BROKEN_ERROR in rows["broken"]
+    assert cli("apps").returncode == 0
+
+
 def test_the_cli_without_a_broken_app_prints_no_error() -> None:
     out = cli("--help")
     assert out.returncode == 0 and out.stderr == ""
