@@ -19,6 +19,9 @@ from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
     session_home,
 )
 
+# one trained themed recommender for every test here (a session fixture imported once)
+from tests.recommender.conftest import _trained, recommender, themed_dataset  # noqa: F401  (fixtures)
+
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 ALL_SCOPES = "bot.channel,bot.agent,recs,models,monitor.read,monitor.write"
 
