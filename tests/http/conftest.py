@@ -17,6 +17,9 @@ from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
     session_home,
 )
 
+# one trained themed recommender for every test here (a session fixture imported once)
+from tests.recommender.conftest import _trained, recommender, themed_dataset  # noqa: F401  (fixtures)
+
 ALL_SCOPES = "bot.channel,bot.agent,recs,models,monitor.read,monitor.write"
 
 
