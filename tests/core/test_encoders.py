@@ -67,8 +67,15 @@ def _classifier_features(minilm, registry):
     return EncoderFeatures(load_model("topics", registry=registry), batch_size=8)
 
 
+def _batching(minilm, registry):
+    from shared.encoders import SentenceTransformerEncoder
+    from shared.http.batching import BatchingEncoder
+
+    return BatchingEncoder(SentenceTransformerEncoder(minilm, name="minilm"))
+
+
 IMPLEMENTATIONS = {"catalogue": _catalogue, "registry": _registered, "recommender text model": _text_interest,
-                   "classifier features": _classifier_features}
+                   "classifier features": _classifier_features, "batching (HTTP API)": _batching}
 
 
 @pytest.fixture(params=list(IMPLEMENTATIONS))
