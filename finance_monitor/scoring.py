@@ -29,8 +29,8 @@ from finance_monitor.store import (
     Store,
     WatchRow,
     insert_ignore,
+    record_audit,
 )
-from shared import audit
 from shared.auth import Identity, require
 from shared.encoders import Encoder, load_encoder
 from shared.metrics import unit_rows
@@ -268,7 +268,7 @@ def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Seque
             s.add(WatchRow(name=name, ticker=ticker, aliases=list(aliases)))
         else:
             row.ticker, row.aliases = ticker, list(aliases)
-        audit.record(s, actor, "watch.set", f"watch {name}", before, {"ticker": ticker, "aliases": list(aliases)},
+        record_audit(s, actor, "watch.set", f"watch {name}", before, {"ticker": ticker, "aliases": list(aliases)},
                      now=now)
 
 

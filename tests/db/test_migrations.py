@@ -116,9 +116,9 @@ def test_pre_kb_version_bot_store_upgrades_with_every_row(empty_db_url: str) -> 
     else:
         with pytest.raises(SchemaBehindError, match="verticals db upgrade bot"):
             Store(empty_db_url)
-        assert "bot: unversioned -> bot_0003" in _upgrade_cli("bot", empty_db_url)
+        assert "bot: unversioned -> bot_0004" in _upgrade_cli("bot", empty_db_url)
         store = Store(empty_db_url)
-    assert status(CHAIN, engine).current == head(CHAIN) == "bot_0003"
+    assert status(CHAIN, engine).current == head(CHAIN) == "bot_0004"
     _check_bot_rows(store)
     store.dispose()
     engine.dispose()
@@ -164,7 +164,7 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
     engine.dispose()
     if not empty_db_url.startswith("sqlite"):
         output = _upgrade_cli("monitor", empty_db_url)
-        assert "monitor: unversioned -> monitor_0002" in output
+        assert "monitor: unversioned -> monitor_0003" in output
     store = Store(empty_db_url)
     with store.session() as s:
         (src,) = s.query(SourceRow).all()
@@ -174,7 +174,9 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
         assert (item.title, item.published_at, item.fetched_at) == ("Profit up", T0, T0)
         assert (lock.holder, lock.heartbeat_at) == ("host:1:ab", T0)
     store.dispose()
-    configs = ConfigStore(empty_db_url)  # rec's head is its released schema: adopted (stamped) on open
+    if not empty_db_url.startswith("sqlite"):  # rec_0002 added the audit trail: PostgreSQL upgrades deliberately
+        assert "rec: unversioned -> rec_0002" in _upgrade_cli("rec", empty_db_url)
+    configs = ConfigStore(empty_db_url)  # SQLite: backed up and upgraded on open
     assert configs.names() == ["best"]
     assert configs.load("best") == RecConfig()
     configs.dispose()
@@ -219,16 +221,16 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
         monkeypatch.delenv(var, raising=False)
     runner = CliRunner()
     out = runner.invoke(app, ["status"]).output
-    assert "bot (sqlite:///" in out and "empty, will be created at bot_0003" in out
+    assert "bot (sqlite:///" in out and "empty, will be created at bot_0004" in out
     assert runner.invoke(app, ["upgrade"]).exit_code == 0
     out = runner.invoke(app, ["status", "monitor"]).output
-    assert out.strip().endswith("at head monitor_0002")
+    assert out.strip().endswith("at head monitor_0003")
     res = runner.invoke(app, ["backup", "bot", "--to", str(tmp_path / "bk")])
     assert res.exit_code == 0, res.output
     (copy,) = (tmp_path / "bk").iterdir()
     engine = make_engine(f"sqlite:///{copy}")
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version_bot")).scalar() == "bot_0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version_bot")).scalar() == "bot_0004"
     engine.dispose()
     res = runner.invoke(app, ["backup", "bot", "--db", "postgresql+psycopg://u:s3cret@127.0.0.1/x"])
     assert "pg_dump" in res.output and "s3cret" not in res.output and "u:***@" in res.output
@@ -288,9 +290,9 @@ def test_revision_writes_the_missing_migration(tmp_path: Path) -> None:
     assert [d[0] for d in compare(chain, engine)] == ["add_table"]  # the model is ahead of the chain
 
     path = Path(new_revision(chain, "notes"))
-    assert path.name == "rec_0002.py" and "op.create_table('rec_notes'" in path.read_text()
+    assert path.name == "rec_0003.py" and "op.create_table('rec_notes'" in path.read_text()
     upgrade_by_migrations(chain, engine)
-    assert status(chain, engine).current == "rec_0002" and compare(chain, engine) == []
+    assert status(chain, engine).current == "rec_0003" and compare(chain, engine) == []
     engine.dispose()
 
 
