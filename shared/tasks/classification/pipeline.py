@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
@@ -17,14 +16,14 @@ from shared.config import DistillConfig, TrainConfig, check_method
 from shared.data.labels import LabelMap
 from shared.data.splits import prepare_splits
 from shared.data.tables import TableSource, fingerprint
-from shared.device import pick_device
 from shared.errors import ConfigError, DataError
-from shared.methods import apply_lora, apply_topk, count_trainable, freeze
+from shared.methods import freeze
 from shared.metrics import classification_report, format_report
 from shared.modeling.classifier import HeadOnly, TextClassifier
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
-from shared.registry import Registry, check_name, promotion_blocker
+from shared.registry import Registry, promotion_blocker
+from shared.tasks import pipeline
 from shared.tasks.classification.artifacts import save_classifier
 from shared.tasks.classification.baseline import (
     TfidfBaseline,
@@ -38,20 +37,12 @@ from shared.tasks.classification.distill import soft_targets
 from shared.tasks.classification.objective import ClassificationTask, FeatureTask, run_batches
 from shared.tasks.classification.recipe import AUTO, apply_recipe, choose_recipe, recipe_record
 from shared.tasks.classification.search import BudgetClock, candidates
-from shared.training import distributed
-from shared.training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class FinetuneResult:
-    name: str
-    version: str | None          # None on non-zero ranks, which never write
-    model_dir: Path | None
-    metrics: dict[str, Any]
-    report: str
-    card: ModelCard
+class FinetuneResult(pipeline.PipelineResult):
     promoted: bool = False
     not_promoted_because: str | None = None  # set when the registry held a requested promotion back
 
@@ -74,14 +65,11 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
     if budget_s is not None and (method != AUTO or checkpoint_dir is not None or privacy is not None):
         raise ConfigError("--budget searches around the auto recipe: use it with --method auto, without "
                           "checkpoints or differential privacy.")
-    check_name(name)
     if privacy is not None:
         from shared.privacy.dp import check_supported
 
         check_supported("lora" if method == AUTO else method, None)
-    distributed.init_from_env()
-    device = device or distributed.local_device() or pick_device()
-    seed_everything(config.seed)
+    device = pipeline.start(name, config, device)
     text_cols = [text_col] + ([text_pair_col] if text_pair_col else [])
 
     # -- data ----------------------------------------------------------------------------------
@@ -148,16 +136,12 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
                                     torch.tensor([e.label for e in dev], dtype=torch.long))
             trained: torch.nn.Module = HeadOnly(classifier)
         else:
-            if method == "topk":
-                apply_topk(classifier.encoder, config.topk_layers)
-            trained = classifier
-            if method == "lora":
-                trained = apply_lora(classifier, encoder.config.model_type, config.lora, modules_to_save=["head"])
+            trained = pipeline.adapt(classifier, method, config, encoder.config.model_type,
+                                     encoder=classifier.encoder, modules_to_save=["head"])
             task = full_task
-        n_train, n_all = count_trainable(trained)
-        log.info("method %s: %d of %d parameters train", method, n_train, n_all)
-        fit = Trainer(trained, task, config, config.lr_for(method), device, checkpoint_dir=checkpoint_dir,
-                      privacy=privacy, on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+        n_train, n_all = pipeline.trainable(trained, method)
+        fit = pipeline.fit(trained, task, config, config.lr_for(method), device, checkpoint_dir=checkpoint_dir,
+                           resume=resume, privacy=privacy)
         return classifier, trained, full_task, fit, n_train, n_all
 
     search_log = None
@@ -199,23 +183,20 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
               "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
               "pii": pii_report.to_dict() if pii_report is not None else None},
         metrics=metrics,
-        training={"recipe": recipe_info, "search": search_log, "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
-                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
-                  "device": str(device), "world_size": distributed.world_size()},
+        training=pipeline.training_record(fit, device, recipe=recipe_info, search=search_log),
         privacy=({**privacy.to_dict(), **(fit.privacy or {})} if privacy is not None else None),
     )
-    if not distributed.is_main():
-        return FinetuneResult(name, None, None, card.metrics, report, card)
-    registry = registry or Registry()
-    with registry.staging(name) as staged:
+    def save(staged: Path) -> None:
         save_classifier(staged, trained, tokenizer, method)
         baseline.save(staged)
-        (staged / "evaluation.json").write_text(json.dumps({**report_dict, "baseline": metrics["baseline"]},
-                                                           indent=2))
-        (staged / "evaluation.txt").write_text(report + "\n")
-        version = registry.add(name, staged, card, promote=promote, force=force)
+
+    published = pipeline.publish(name, card, save, {**report_dict, "baseline": metrics["baseline"]}, report,
+                                 registry=registry, promote=promote, force=force)
+    if published is None:
+        return FinetuneResult(name, None, None, card.metrics, report, card)
+    version, model_dir = published
     blocked = promotion_blocker(card) if promote and not force else None
-    return FinetuneResult(name, version, registry.path(name, version), card.metrics, report, card,
+    return FinetuneResult(name, version, model_dir, card.metrics, report, card,
                           promoted=promote and blocked is None, not_promoted_because=blocked)
 
 

@@ -4,7 +4,6 @@ read → clean → split by pairs → measure before → train (in-batch negativ
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,17 +15,14 @@ from shared.card import ModelCard
 from shared.config import DistillConfig, TrainConfig, check_method
 from shared.data.splits import prepare_splits
 from shared.data.tables import TableSource, fingerprint
-from shared.device import pick_device
 from shared.errors import ConfigError, DataError
-from shared.methods import apply_lora, apply_topk, count_trainable
 from shared.models.loading import load_sentence_transformer
-from shared.registry import Registry, check_name
+from shared.registry import Registry
+from shared.tasks import pipeline
 from shared.tasks.embedding.artifacts import save_embedder
 from shared.tasks.embedding.data import PairExample, encode_pairs, retrieval_pool
 from shared.tasks.embedding.distill import load_teacher, teacher_vectors
 from shared.tasks.embedding.objective import SCALE, EmbeddingTask, evaluate_pool
-from shared.training import distributed
-from shared.training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 EMBEDDING_METHODS = ("full", "topk", "lora")
@@ -34,13 +30,8 @@ METRIC_ORDER = ("recall@1", "recall@5", "recall@10", "mrr")
 
 
 @dataclass
-class EmbeddingResult:
-    name: str
-    version: str | None          # None on non-zero ranks, which never write
-    model_dir: Path | None
-    metrics: dict[str, Any]      # test metrics after training, plus "baseline": the same before
-    report: str
-    card: ModelCard
+class EmbeddingResult(pipeline.PipelineResult):
+    """`metrics`: test metrics after training, plus "baseline": the same before."""
 
 
 def run(data: TableSource | None, *, name: str, query_col: str = "query", positive_col: str = "positive",
@@ -58,10 +49,7 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
         raise ConfigError("Differential privacy is not supported for embedding fine-tuning: the in-batch-"
                           "negatives loss couples the examples of a batch, so per-example clipping does not "
                           "bound one pair's influence. Train without --dp-epsilon.")
-    check_name(name)
-    distributed.init_from_env()
-    device = device or distributed.local_device() or pick_device()
-    seed_everything(config.seed)
+    device = pipeline.start(name, config, device)
     text_cols = [query_col, positive_col] + ([negative_col] if negative_col else [])
 
     # -- data: split by pairs -------------------------------------------------------------------
@@ -89,17 +77,13 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
 
     # -- method ---------------------------------------------------------------------------------
     encoder: Any = st[0].model  # the transformers model inside the SentenceTransformer
-    if method == "topk":
-        apply_topk(encoder, config.topk_layers)
-    elif method == "lora":
-        st[0].model = apply_lora(encoder, encoder.config.model_type, config.lora)
-    n_train, n_all = count_trainable(st)
+    if method != "full":
+        st[0].model = pipeline.adapt(encoder, method, config, encoder.config.model_type)
+    n_train, n_all = pipeline.trainable(st, method)
     lr = config.lr_for(method)
-    log.info("method %s: %d of %d parameters train", method, n_train, n_all)
 
     task = EmbeddingTask(train, dev_pool, tokenizer.pad_token_id, config.pad_multiple, scale, distill=distill)
-    fit = Trainer(st, task, config, lr, device, checkpoint_dir=checkpoint_dir,
-                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+    fit = pipeline.fit(st, task, config, lr, device, checkpoint_dir=checkpoint_dir, resume=resume)
 
     after = evaluate_pool(st, test_pool)
     report = format_comparison(baseline, after, len(test_pool), len(test_pool.candidates))
@@ -115,20 +99,13 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
               "sizes": {"train": len(train), "dev": len(dev_pool), "test": len(test_pool),
                         "test_candidates": len(test_pool.candidates)}},
         metrics=metrics,
-        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
-                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
-                  "device": str(device), "world_size": distributed.world_size()},
+        training=pipeline.training_record(fit, device),
         extra={"embedding_dimension": int(st.get_embedding_dimension() or 0)},
     )
-    if not distributed.is_main():
-        return EmbeddingResult(name, None, None, metrics, report, card)
-    registry = registry or Registry()
-    with registry.staging(name) as staged:
-        save_embedder(staged, st)
-        (staged / "evaluation.json").write_text(json.dumps({"before": baseline, "after": after}, indent=2))
-        (staged / "evaluation.txt").write_text(report + "\n")
-        version = registry.add(name, staged, card, promote=promote)
-    return EmbeddingResult(name, version, registry.path(name, version), metrics, report, card)
+    published = pipeline.publish(name, card, lambda staged: save_embedder(staged, st),
+                                 {"before": baseline, "after": after}, report, registry=registry, promote=promote)
+    version, model_dir = published or (None, None)
+    return EmbeddingResult(name, version, model_dir, metrics, report, card)
 
 
 def _attach_teacher(distill: DistillConfig, registry: Registry | None, train: list[PairExample],

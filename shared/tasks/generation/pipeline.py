@@ -4,7 +4,6 @@ read → check → split → measure before → train (loss on answer tokens) �
 
 from __future__ import annotations
 
-import json
 import logging
 import textwrap
 from dataclasses import dataclass
@@ -17,29 +16,21 @@ from shared.card import ModelCard
 from shared.config import TrainConfig, check_method
 from shared.data.splits import stratified_split
 from shared.data.tables import TableSource, fingerprint, read_table
-from shared.device import pick_device
 from shared.errors import ConfigError, DataError
-from shared.methods import apply_lora, count_trainable
 from shared.models.loading import load_causal_lm
-from shared.registry import Registry, check_name
+from shared.registry import Registry
+from shared.tasks import pipeline
 from shared.tasks.generation.artifacts import save_adapter
 from shared.tasks.generation.data import check_rows, encode_qa
 from shared.tasks.generation.objective import GenerationTask, perplexity
 from shared.tasks.generation.predictor import GenerationPredictor
-from shared.training import distributed
-from shared.training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class GenerationResult:
-    name: str
-    version: str | None          # None on non-zero ranks, which never write
-    model_dir: Path | None
-    metrics: dict[str, Any]      # {"perplexity": after, "baseline": {"perplexity": before}}
-    report: str
-    card: ModelCard
+class GenerationResult(pipeline.PipelineResult):
+    """`metrics`: {"perplexity": after, "baseline": {"perplexity": before}}."""
 
 
 def run(data: TableSource | None, *, name: str, prompt_col: str = "prompt", answer_col: str = "answer",
@@ -61,10 +52,7 @@ def run(data: TableSource | None, *, name: str, prompt_col: str = "prompt", answ
     if samples < 0 or sample_max_new_tokens < 1:
         raise ConfigError(f"samples must be >= 0 and sample_max_new_tokens >= 1, got {samples}, "
                           f"{sample_max_new_tokens}.")
-    check_name(name)
-    distributed.init_from_env()
-    device = device or distributed.local_device() or pick_device()
-    seed_everything(config.seed)
+    device = pipeline.start(name, config, device)
 
     # -- data: every row checked before the model loads ------------------------------------------
     if splits is not None:
@@ -100,13 +88,11 @@ def run(data: TableSource | None, *, name: str, prompt_col: str = "prompt", answ
                               sample_max_new_tokens)
 
     # -- train ------------------------------------------------------------------------------------
-    peft_model = apply_lora(lm, lm.config.model_type, config.lora, task_type="CAUSAL_LM")
-    n_train, n_all = count_trainable(peft_model)
+    peft_model = pipeline.adapt(lm, method, config, lm.config.model_type, task_type="CAUSAL_LM")
+    n_train, n_all = pipeline.trainable(peft_model, method)
     lr = config.lr_for(method)
-    log.info("method lora: %d of %d parameters train", n_train, n_all)
     task = GenerationTask(train, dev, pad_id, config.pad_multiple, device)
-    fit = Trainer(peft_model, task, config, lr, device, checkpoint_dir=checkpoint_dir,
-                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+    fit = pipeline.fit(peft_model, task, config, lr, device, checkpoint_dir=checkpoint_dir, resume=resume)
 
     # -- after ------------------------------------------------------------------------------------
     after_ppl = ppl(peft_model, test)
@@ -124,22 +110,14 @@ def run(data: TableSource | None, *, name: str, prompt_col: str = "prompt", answ
               "answer_col": answer_col, "truncated_answers": truncated,
               "sizes": {"train": len(train), "dev": len(dev), "test": len(test)}},
         metrics=metrics,
-        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
-                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
-                  "device": str(device), "world_size": distributed.world_size()},
+        training=pipeline.training_record(fit, device),
         extra={"samples": sample_rows, "decoding": "greedy"},
     )
-    if not distributed.is_main():
-        return GenerationResult(name, None, None, metrics, report, card)
-    registry = registry or Registry()
-    with registry.staging(name) as staged:
-        save_adapter(staged, peft_model)
-        (staged / "evaluation.json").write_text(json.dumps(
-            {"before": {"perplexity": before_ppl}, "after": {"perplexity": after_ppl}, "samples": sample_rows},
-            indent=2))
-        (staged / "evaluation.txt").write_text(report + "\n")
-        version = registry.add(name, staged, card, promote=promote)
-    return GenerationResult(name, version, registry.path(name, version), metrics, report, card)
+    evaluation = {"before": {"perplexity": before_ppl}, "after": {"perplexity": after_ppl}, "samples": sample_rows}
+    published = pipeline.publish(name, card, lambda staged: save_adapter(staged, peft_model), evaluation, report,
+                                 registry=registry, promote=promote)
+    version, model_dir = published or (None, None)
+    return GenerationResult(name, version, model_dir, metrics, report, card)
 
 
 def _answers(predictor: GenerationPredictor, prompts: Any, max_new_tokens: int) -> list[str]:

@@ -4,7 +4,6 @@ register. Same methods, trainer, registry and card as classification."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -17,13 +16,13 @@ import torch
 from shared.card import ModelCard
 from shared.config import TrainConfig, check_method
 from shared.data.labels import LabelMap
-from shared.device import pick_device
 from shared.errors import ConfigError, DataError
-from shared.methods import apply_lora, apply_topk, count_trainable, freeze
+from shared.methods import freeze
 from shared.modeling.token_classifier import TokenClassifier, TokenHeadOnly
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
-from shared.registry import Registry, check_name
+from shared.registry import Registry
+from shared.tasks import pipeline
 from shared.tasks.token_classification.artifacts import save_token_classifier
 from shared.tasks.token_classification.crf import CrfBaseline
 from shared.tasks.token_classification.data import Sentence, check_kinds, read_sentences, split_sentences
@@ -31,8 +30,6 @@ from shared.tasks.token_classification.encoding import encode_sentences
 from shared.tasks.token_classification.evaluation import entity_report, format_confusion, format_entity_report
 from shared.tasks.token_classification.objective import TokenFeatureTask, TokenTask, decode, run_token_batches
 from shared.tasks.token_classification.tags import label_set
-from shared.training import distributed
-from shared.training.trainer import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +37,7 @@ Source = str | os.PathLike[str] | Sequence[Sentence]
 
 
 @dataclass
-class FinetuneResult:
-    name: str
-    version: str | None
-    model_dir: Path | None
-    metrics: dict[str, Any]
-    report: str
-    card: ModelCard
+class FinetuneResult(pipeline.PipelineResult):
     evaluation: dict[str, Any]
 
 
@@ -82,12 +73,9 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
         checkpoint_dir: Path | None = None, resume: bool = False) -> FinetuneResult:
     config = config or TrainConfig()
     check_method(method)
-    check_name(name)
     if stride < 0:
         raise ConfigError(f"stride must be >= 0 words, got {stride!r}")
-    distributed.init_from_env()
-    device = device or distributed.local_device() or pick_device()
-    seed_everything(config.seed)
+    device = pipeline.start(name, config, device)
 
     # -- data ----------------------------------------------------------------------------------
     train_s, dev_s, test_s = load_splits(data, test_data, splits, config.seed)
@@ -131,17 +119,11 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
         task: Any = TokenFeatureTask(train_rows, dev, states(dev), dev_gold, labels.labels)
         trained: torch.nn.Module = TokenHeadOnly(classifier)
     else:
-        if method == "topk":
-            apply_topk(classifier.encoder, config.topk_layers)
-        trained = classifier
-        if method == "lora":
-            trained = apply_lora(classifier, str(cast(Any, encoder).config.model_type), config.lora,
-                                 modules_to_save=["head", "case_embedding"])
+        trained = pipeline.adapt(classifier, method, config, str(cast(Any, encoder).config.model_type),
+                                 encoder=classifier.encoder, modules_to_save=["head", "case_embedding"])
         task = full_task
-    n_train, n_all = count_trainable(trained)
-    log.info("method %s: %d of %d parameters train", method, n_train, n_all)
-    fit = Trainer(trained, task, config, lr, device, checkpoint_dir=checkpoint_dir,
-                  on_epoch=lambda row: log.info("epoch %s", row)).fit(resume=resume)
+    n_train, n_all = pipeline.trainable(trained, method)
+    fit = pipeline.fit(trained, task, config, lr, device, checkpoint_dir=checkpoint_dir, resume=resume)
 
     # -- evaluate on the test split: the model and the CRF baseline trained on the same split ----
     eval_model = trained if method == "lora" else classifier
@@ -175,19 +157,13 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
               "sizes": {"train": len(train_s), "dev": len(dev_s), "test": len(test_s)},
               "windows": {"train": len(train), "dev": len(dev), "test": len(test)}},
         metrics=metrics,
-        training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
-                  "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
-                  "device": str(device), "world_size": distributed.world_size()},
+        training=pipeline.training_record(fit, device),
     )
-    if not distributed.is_main():
-        return FinetuneResult(name, None, None, metrics, report, card, evaluation)
-    registry = registry or Registry()
-    with registry.staging(name) as staged:
-        save_token_classifier(staged, trained if method == "lora" else classifier, tokenizer, method)
-        (staged / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
-        (staged / "evaluation.txt").write_text(report + "\n")
-        version = registry.add(name, staged, card, promote=promote)
-    return FinetuneResult(name, version, registry.path(name, version), metrics, report, card, evaluation)
+    published = pipeline.publish(
+        name, card, lambda staged: save_token_classifier(staged, eval_model, tokenizer, method), evaluation, report,
+        registry=registry, promote=promote)
+    version, model_dir = published or (None, None)
+    return FinetuneResult(name, version, model_dir, metrics, report, card, evaluation)
 
 
 def _fingerprint(sentences: Sequence[Sentence]) -> str:
