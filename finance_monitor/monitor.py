@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import pandas as pd
 from sqlalchemy import delete
 
@@ -22,6 +21,7 @@ from finance_monitor import ingest, queries, rule_store, rules, scoring, sinks, 
 from finance_monitor.entities import EntityMatcher
 from finance_monitor.settings import MonitorSettings
 from finance_monitor.store import Store, TrendRow, insert_ignore
+from shared.net import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +44,20 @@ class Monitor:
     def __init__(self, store: Store | None = None, settings: MonitorSettings | None = None, *,
                  scorers: list[scoring.Scorer] | Callable[[Store], list[scoring.Scorer]] | None = None,
                  sinks_override: dict[str, sinks.AlertSink] | None = None,
-                 http_client: httpx.Client | None = None) -> None:
+                 outbound: OutboundPolicy | None = None) -> None:
         self.settings = settings or MonitorSettings()
         self.store = store or Store(self.settings.db_url)
         self._scorers = scorers
         self._loaded: list[scoring.Scorer] | None = scorers if isinstance(scorers, list) else None
         self._loaded_fp = ""
         self.sinks_override = sinks_override
-        self.http_client = http_client
+        self.outbound = outbound  # None: the suite's policy (settings outbound_allow), read per fetch
         self._members_cache: tuple[datetime, pd.DataFrame, int] | None = None
         self._incremental = False
 
     # -- steps -------------------------------------------------------------------------------
     def fetch(self, now: datetime) -> list[ingest.IngestReport]:
-        return ingest.fetch_due(self.store, now, self.settings.fetch, self.http_client)
+        return ingest.fetch_due(self.store, now, self.settings.fetch, self.outbound)
 
     def scorers(self) -> list[scoring.Scorer]:
         """The scorers, reloaded when a model was promoted or a user topic edited since the last load."""
@@ -192,7 +192,7 @@ class Monitor:
         src = ingest.get_source(self.store, source)
         reports = []
         if src.kind != "replay":
-            ingest.fetch_source(self.store, source, end, self.settings.fetch, self.http_client)
+            ingest.fetch_source(self.store, source, end, self.settings.fetch, self.outbound)
             reports.append(self.tick(end, fetch=False, aggregate=False))
             self.aggregate(end, since=start)
             return reports
@@ -200,7 +200,7 @@ class Monitor:
         self._incremental, self._members_cache = True, None
         try:
             while now <= end:
-                ingest.fetch_source(self.store, source, now, self.settings.fetch, self.http_client)
+                ingest.fetch_source(self.store, source, now, self.settings.fetch, self.outbound)
                 rep = self.tick(now, fetch=False, aggregate=False)
                 reports.append(rep)
                 if progress:

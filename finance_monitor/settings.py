@@ -20,7 +20,9 @@ def default_db_url() -> str:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    timeout_s: float = field(default=10.0, metadata={"help": "HTTP connect/read timeout per request"})
+    timeout_s: float = field(default=10.0, metadata={"help": "total deadline of one feed fetch, body included"})
+    max_bytes: int = field(default=5 * 2**20, metadata={"help": "largest feed body read (bytes)"})
+    max_items: int = field(default=500, metadata={"help": "most entries kept from one fetch"})
     backoff_base_s: float = field(default=60.0, metadata={"help": "first back-off after a failed fetch"})
     backoff_max_s: float = field(default=3600.0, metadata={"help": "longest back-off between retries"})
     user_agent: str = "verticals-finance-monitor/0.1"
@@ -28,6 +30,8 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
             raise SettingsError(f"timeout_s must be > 0, got {self.timeout_s!r}")
+        if self.max_bytes < 1 or self.max_items < 1:
+            raise SettingsError(f"max_bytes and max_items must be >= 1, got {self.max_bytes!r}, {self.max_items!r}")
         if not 0 < self.backoff_base_s <= self.backoff_max_s:
             raise SettingsError(
                 f"need 0 < backoff_base_s <= backoff_max_s, got {self.backoff_base_s!r}, {self.backoff_max_s!r}"

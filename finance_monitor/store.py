@@ -32,9 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from shared.db import create_schema
-
 from finance_monitor.settings import default_db_url
+from shared.db import create_schema
 
 
 class UTCDateTime(TypeDecorator):
@@ -223,6 +222,18 @@ class MetaRow(Base):
     __tablename__ = "fm_meta"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ScheduleRow(Base):
+    """Each scheduler job's schedule state. The jobs themselves are fixed functions rebuilt in memory at
+    start-up from this table (no pickled jobs in the database: nothing read back from it runs code)."""
+
+    __tablename__ = "fm_schedule"
+    job_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    interval_s: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LockRow(Base):

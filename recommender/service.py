@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import tempfile
 import threading
@@ -38,9 +37,10 @@ from recommender.errors import (
 from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr
+from recommender.signals_io import load_signals, save_signals
 from recommender.text_model import Encoder, TextInterestModel, history_text
 
-ARTIFACT_VERSION = 2  # 2: stump ranker over 4 label windows, validation-gated text model
+ARTIFACT_VERSION = 3  # 3: signals as npz + JSON (no pickle); 2: stump ranker over 4 label windows
 RESULT_COLUMNS = ["rank", "item_id", "title", "score", "ranker", "text", "collaborative", "popularity",
                   "recency", "signal", "reason"]
 
@@ -341,8 +341,7 @@ class Recommender:
                 users = list(self.user_vectors)
                 np.save(tmp / "user_vectors.npy", np.stack([self.user_vectors[u] for u in users]))
                 (tmp / "user_vectors.json").write_text(json.dumps(users))
-            with open(tmp / "signals.pkl", "wb") as fh:
-                pickle.dump(self.signals, fh)
+            save_signals(self.signals, tmp)
             if self.ranker is not None:
                 self.ranker.save(tmp / "ranker.txt")
             if not isinstance(self.encoder, TextInterestModel):
@@ -367,11 +366,11 @@ class Recommender:
             raise ModelNotTrainedError(f"No trained recommender at {path}: run `verticals rec train` "
                                        "(or ./scripts/demo) first.")
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("version") != ARTIFACT_VERSION:
+        if meta.get("version") != ARTIFACT_VERSION:  # older ones kept signals in a pickle: never loaded
             raise ModelNotTrainedError(f"The recommender at {path} was saved by another version "
-                                       f"({meta.get('version')}): train it again.")
-        with open(path / "signals.pkl", "rb") as fh:
-            signals = pickle.load(fh)  # our own artifact, written by save() above
+                                       f"({meta.get('version')}; this one reads {ARTIFACT_VERSION}): retrain it "
+                                       "with `verticals rec train` (or `verticals rec prepare --force`).")
+        signals = load_signals(path)
         user_vectors = None
         if (path / "user_vectors.npy").is_file():
             users = json.loads((path / "user_vectors.json").read_text())

@@ -10,7 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from shared.paths import PROJECT_ROOT
 
@@ -29,6 +34,9 @@ class Settings(BaseSettings):
     data: Path | None = Field(default=None, description="Public data folder (financial_phrasebank/, banking77/).")
     host: str = Field(default="127.0.0.1", description="Address the apps listen on.")
     ports: Ports = Field(default_factory=Ports)
+    outbound_allow: str = Field(default="", description=(
+        "Comma-separated hosts, IPs or CIDRs that outbound fetches (feeds, webhooks, the generation endpoint) "
+        "may reach although they are loopback/private/link-local, e.g. '127.0.0.1,10.0.0.0/8'."))
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod
