@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from shared.db import mask_url
+
 app = typer.Typer(help="Financial sentiment monitor: ingestion, scoring, trend alerts.", no_args_is_help=True)
 sources_app = typer.Typer(help="Add, pause, resume, remove and fetch sources.", no_args_is_help=True)
 rules_app = typer.Typer(help="List, load (YAML), enable and disable alert rules.", no_args_is_help=True)
@@ -56,7 +58,7 @@ def run(db: str | None = DB) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     daemon = MonitorDaemon(_settings(db))
-    typer.echo(f"monitor scheduler started on {daemon.monitor.store.url} (Ctrl-C to stop)")
+    typer.echo(f"monitor scheduler started on {mask_url(daemon.monitor.store.url)} (Ctrl-C to stop)")
     daemon.start()
 
 
@@ -86,7 +88,7 @@ def status(db: str | None = DB) -> None:
 
     store = _store(db)
     c = queries.counts(store)
-    typer.echo(f"store: {store.url}")
+    typer.echo(f"store: {mask_url(store.url)}")
     typer.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.items()))
     held = StoreLock(store).held_by()
     typer.echo(f"scheduler: {'running as ' + held[0] + f' (heartbeat {held[1]:%H:%M:%S} UTC)' if held else 'not running'}")
@@ -149,12 +151,20 @@ def sink(name: str, kind: str = typer.Argument(..., help="log, webhook or email"
          url: str | None = typer.Option(None, help="webhook: URL to POST to."),
          host: str = typer.Option("localhost", help="email: SMTP host."), port: int = typer.Option(25),
          sender: str | None = typer.Option(None, "--from"), to: list[str] = typer.Option([], "--to"),
+         url_env: str | None = typer.Option(None, help="webhook: the environment variable holding the URL (kept "
+                                            "out of the database; preferred when the URL carries a token)."),
+         username: str | None = typer.Option(None, help="email: SMTP user name."),
+         password_env: str | None = typer.Option(None, help="email: the environment variable holding the SMTP "
+                                                 "password (the password itself is never stored)."),
+         starttls: bool = typer.Option(True, help="email: require STARTTLS (--no-starttls only for a local relay)."),
          db: str | None = DB) -> None:
     """Add a notification sink."""
     from finance_monitor.sinks import add_sink
 
-    config: dict = {"log": {}, "webhook": {"url": url}, "email": {"host": host, "port": port, "from": sender, "to": to}}.get(kind, {})
-    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v})
+    config: dict = {"log": {}, "webhook": {"url": url, "url_env": url_env},
+                    "email": {"host": host, "port": port, "from": sender, "to": to, "username": username,
+                              "password_env": password_env, "starttls": starttls}}.get(kind, {})
+    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v is not None and v != [] and v != ""})
     typer.echo(f"sink {name} ({kind}) added")
 
 

@@ -88,7 +88,7 @@ def test_webhook_http_error_is_a_failure(store, http_server):
 def test_email_over_real_smtp(store, smtp_server):
     port, received = smtp_server
     add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": port, "from": "monitor@bank.test",
-                                      "to": ["risk@bank.test", "cro@bank.test"]})
+                                      "to": ["risk@bank.test", "cro@bank.test"], "starttls": False})
     fire(store)
     assert dispatch_pending(store, T0).sent == 1
     (msg,) = received
@@ -100,7 +100,8 @@ def test_email_over_real_smtp(store, smtp_server):
 def test_smtp_down_then_up_delivers_once(store, smtp_server):
     port, received = smtp_server
     dead = free_port()
-    add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": dead, "from": "m@b.test", "to": "r@b.test"})
+    add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": dead, "from": "m@b.test", "to": "r@b.test",
+                                      "starttls": False})
     fire(store)
     rep = dispatch_pending(store, T0)
     assert rep.failed == 1 and rep.pending == 1 and received == []
@@ -108,7 +109,7 @@ def test_smtp_down_then_up_delivers_once(store, smtp_server):
 
     with store.session() as s:
         s.query(SinkRow).filter_by(name="mail").update(
-            {"config": {"host": "127.0.0.1", "port": port, "from": "m@b.test", "to": "r@b.test"}})
+            {"config": {"host": "127.0.0.1", "port": port, "from": "m@b.test", "to": "r@b.test", "starttls": False}})
     assert dispatch_pending(store, T0 + timedelta(minutes=1)).sent == 1
     assert len(received) == 1
 
