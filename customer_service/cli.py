@@ -164,6 +164,7 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
     from customer_service.feedback import collect_training_data
     from shared.names import child_path
     from shared.paths import check_output_folder, verticals_home
+    from shared.pii.policy import policy_for
 
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -171,7 +172,7 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
         folder = check_output_folder(out, force, "export folder")
     else:  # the workspace name becomes a folder only after the name rule
         folder = child_path(verticals_home() / "customer_service" / "exports", w.name, "workspace")
-    export = collect_training_data(ws.store, w.id)
+    export = collect_training_data(ws.store, w.id, policy_for(ws.settings(workspace).redaction).redact)
     for path in export.write(folder):
         typer.echo(f"wrote {path}")
     typer.echo(f"{len(export.intents)} confirmed intent examples, {len(export.pairs)} question/answer pairs")
@@ -214,10 +215,12 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
     from customer_service.settings import default_intent_epochs
     from customer_service.tuning import model_name
 
+    from shared.pii.policy import policy_for
+
     ws = _workspaces(db)
     w = ws.get(workspace)
     settings = ws.settings(workspace)
-    export = collect_training_data(ws.store, w.id)
+    export = collect_training_data(ws.store, w.id, policy_for(settings.redaction).redact)
     if settings.intent_model and settings.intent_data:
         base = load_intent_base(settings.intent_data, data_dir)
         method = intent_method or settings.intent_method

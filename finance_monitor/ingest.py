@@ -26,6 +26,8 @@ from finance_monitor.sources.base import FetchResult, RawItem
 from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore
 from shared.names import check_name
 from shared.net import OutboundPolicy
+from shared.pii.policy import RedactionPolicy
+from shared.pii.policy import default_policy as default_redaction
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +111,18 @@ def remove_source(store: Store, name: str) -> None:
 
 
 def ingest_items(store: Store, source_id: int | None, items: list[RawItem], now: datetime,
-                 new_state: dict[str, Any] | None = None) -> int:
-    """Insert new items (and the source's new state) in one transaction; returns how many were new."""
+                 new_state: dict[str, Any] | None = None, redaction: RedactionPolicy | None = None) -> int:
+    """Insert new items (and the source's new state) in one transaction; returns how many were new.
+
+    Titles and bodies pass through the redaction policy first: a feed can carry a phone number or an
+    e-mail address, and nothing downstream (scores, alerts, notifications) needs it."""
+    policy = redaction or default_redaction()
     rows = []
     seen_hashes: set[str] = set()
     seen_urls: set[str] = set()
-    for it in items:
+    for raw in items:
+        it = RawItem(title=policy.redact(raw.title), body=policy.redact(raw.body), url=raw.url,
+                     published_at=raw.published_at)
         url = canonical_url(it.url)
         digest = content_hash(it.title, it.body)
         if digest in seen_hashes or (url and url in seen_urls):

@@ -236,6 +236,10 @@ class Recommender:
             raise RecDataError("A new item needs an id.")
         if item_id in self.item_pos:
             raise RecDataError(f"Item id {item_id!r} is already in the catalogue: choose another id.")
+        from shared.pii.policy import default_policy
+
+        policy = default_policy()  # the item is shown, embedded and saved: no raw PII in any of them
+        title, description = policy.redact(title), policy.redact(description)
         text = item_text(title, description, list(tags))
         if not text.strip():
             raise RecDataError("A new item needs a title or a description: the text model has nothing to read.")
