@@ -109,6 +109,11 @@ def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CS
         except (VerticalsError, typer.BadParameter) as exc:  # one bad file does not stop the others
             failed += 1
             typer.secho(f"{path.name}: not ingested: {exc}", fg="red", err=True)
+        except Exception as exc:  # noqa: BLE001 - even a parser crash costs only this file
+            failed += 1
+            typer.secho(f"{path.name}: not ingested: {type(exc).__name__}: {exc}", fg="red", err=True)
+    typer.echo(f"{len(files) - failed} of {len(files)} files ingested" + (f", {failed} failed (see above)"
+                                                                       if failed else ""))
     if failed:
         raise typer.Exit(1)
 
