@@ -11,7 +11,7 @@ from customer_service import analytics as an
 from customer_service.console import conversation_label, conversation_view, ingest_uploads
 from customer_service.errors import CustomerServiceError
 from customer_service.workspace import Workspaces
-from shared.ui import render_sidebar
+from shared.ui import as_text, render_sidebar
 
 st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
 
@@ -66,14 +66,14 @@ def chat_page() -> None:
         ids = [c.id for c in convs]
         if st.session_state.get("conv_pick") not in ids:
             st.session_state["conv_pick"] = ids[0]
-        labels = {c.id: conversation_label(c) for c in convs}
+        labels = {c.id: as_text(conversation_label(c)) for c in convs}  # titles are customer text
         current = st.radio("Conversations", ids, format_func=labels.get, key="conv_pick")
     with col_chat:
         view = conversation_view(ws.store, wid, current)
         st.subheader(f"Conversation #{view.id} · {view.status}")
         for m in view.messages:
             with st.chat_message("user" if m.role == "customer" else "assistant"):
-                st.write(m.text)
+                st.markdown(as_text(m.text))  # as typed: a customer's [link](...) or ![image](...) stays text
         if view.pending is not None:
             p = view.pending
             with st.container(border=True):
@@ -85,8 +85,8 @@ def chat_page() -> None:
                 if p.sources:
                     with st.expander(f"Sources ({len(p.sources)})"):
                         for s in p.sources:
-                            st.markdown(f"**[{s['n']}] {s['label']}** · similarity {s['dense']:.2f}")
-                            st.caption(s["text"][:600])
+                            st.markdown(f"**[{s['n']}] {as_text(s['label'])}** · similarity {s['dense']:.2f}")
+                            st.caption(as_text(s["text"][:600]))
                 text = st.text_area("Reply (edit before sending)", value=p.text, key=f"edit_{p.id}", height=140)
                 b1, b2, b3, b4, b5 = st.columns(5)
                 if b1.button("Send", key="send", type="primary"):
@@ -134,7 +134,7 @@ def knowledge_page() -> None:
         results = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files],
                                  progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
         for r in results:
-            (st.success if r.ok else st.error)(r.message)
+            (st.success if r.ok else st.error)(as_text(r.message))  # names the uploaded file
     docs = ws.store.documents(wid)
     st.subheader(f"Documents ({len(docs)}) · {len(kb.index)} passages indexed")
     if not docs:

@@ -76,8 +76,8 @@ class WebhookSink:
     def send(self, payload: dict[str, Any]) -> None:
         from shared.net import default_policy, request
 
-        body = {"text": render_text(payload),
-                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(render_text(payload))}}],
+        text = escape_mrkdwn(render_text(payload))  # Slack renders both as mrkdwn; titles come from feeds
+        body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
                 "alert": payload}
         shown = redact_url(self.url)
         try:

@@ -11,7 +11,7 @@ from recommender.config_store import ConfigStore
 from recommender.demo import TEXT_MODEL_NAME, artifact_dir, config_db
 from recommender.errors import RecommenderError
 from shared.datasets.movielens import CITATION, LICENSE
-from shared.ui import render_sidebar
+from shared.ui import as_text, render_sidebar
 
 CURRENT = "(current sliders)"
 
@@ -136,7 +136,7 @@ def main() -> None:
                 show_error(exc)
 
     with tab_about:
-        st.markdown(f"**Data:** {rec.meta.get('dataset', 'user data')}.")
+        st.markdown(f"**Data:** {as_text(rec.meta.get('dataset', 'user data'))}.")
         st.markdown(f"MovieLens data courtesy of **GroupLens Research**. {LICENSE}")
         st.caption(CITATION)
         st.json({k: rec.meta.get(k) for k in ("ranker", "text_finetune", "train_seconds", "report")})

@@ -1,4 +1,5 @@
-"""Suite navigation for the apps' sidebars: links to the three apps and the models each one uses."""
+"""Suite navigation for the apps' sidebars (links to the three apps and the models each one uses), and
+`as_text` for showing text from outside (customers, documents, feeds) as text, never as Markdown."""
 
 from __future__ import annotations
 
@@ -6,6 +7,20 @@ from typing import Any, Iterable
 
 from shared.registry import Registry
 from shared.errors import RegistryError
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$:&\"'=^@/;?%,"  # ASCII punctuation CommonMark lets one escape
+
+
+def as_text(value: object) -> str:
+    """`value` escaped for st.markdown / st.write / captions / widget labels, so it shows exactly as typed.
+
+    Text a customer, a document or a feed wrote must not become a link, a remote image (which the agent's
+    browser would fetch), a heading or a colour directive. Every Markdown control character gets a
+    backslash; line breaks are kept as breaks."""
+    text = "" if value is None else str(value)
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
 def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:

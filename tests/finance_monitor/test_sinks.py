@@ -121,3 +121,17 @@ def test_sink_config_errors():
         build_sink("x", "webhook", {})
     with pytest.raises(MonitorError, match="unknown sink kind 'pager'"):
         build_sink("x", "pager", {})
+
+
+def test_feed_text_is_escaped_for_slack_mrkdwn(store, http_server):
+    from finance_monitor.sinks import escape_mrkdwn
+
+    url = http_server.route("/hook", body=b"ok")
+    add_sink(store, "slack", "webhook", {"url": url})
+    fire(store, subject="<http://evil.test|click here> <!channel>")
+    assert dispatch_pending(store, T0).sent == 1
+    (body,) = http_server.posts("/hook")
+    for text in (body["text"], body["blocks"][0]["text"]["text"]):
+        assert "<!channel>" not in text and "<http://evil.test" not in text
+        assert "&lt;!channel&gt;" in text
+    assert escape_mrkdwn("a & b <c>") == "a &amp; b &lt;c&gt;"
