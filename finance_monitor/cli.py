@@ -12,8 +12,6 @@ from pathlib import Path
 
 import typer
 
-from shared.db import mask_url
-
 app = typer.Typer(help="Financial sentiment monitor: ingestion, scoring, trend alerts.", no_args_is_help=True)
 sources_app = typer.Typer(help="Add, pause, resume, remove and fetch sources.", no_args_is_help=True)
 rules_app = typer.Typer(help="List, load (YAML), enable and disable alert rules.", no_args_is_help=True)
@@ -30,9 +28,10 @@ def _now() -> datetime:
 
 
 def _settings(db: str | None):
-    from finance_monitor.settings import MonitorSettings
+    from finance_monitor.settings import DB_ENV, DB_FILE, MonitorSettings
+    from shared.db.urls import resolve_url
 
-    return MonitorSettings(db_url=db) if db else MonitorSettings()
+    return MonitorSettings(db_url=resolve_url(db, env_var=DB_ENV, db_file=DB_FILE))
 
 
 def _store(db: str | None):
@@ -58,7 +57,7 @@ def run(db: str | None = DB) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     daemon = MonitorDaemon(_settings(db))
-    typer.echo(f"monitor scheduler started on {mask_url(daemon.monitor.store.url)} (Ctrl-C to stop)")
+    typer.echo(f"monitor scheduler started on {daemon.monitor.store.masked_url} (Ctrl-C to stop)")
     daemon.start()
 
 
@@ -88,7 +87,7 @@ def status(db: str | None = DB) -> None:
 
     store = _store(db)
     c = queries.counts(store)
-    typer.echo(f"store: {mask_url(store.url)}")
+    typer.echo(f"store: {store.masked_url}")
     typer.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.items()))
     held = StoreLock(store).held_by()
     typer.echo(f"scheduler: {'running as ' + held[0] + f' (heartbeat {held[1]:%H:%M:%S} UTC)' if held else 'not running'}")
@@ -100,7 +99,9 @@ def status(db: str | None = DB) -> None:
 
 
 @app.command()
-def prepare(method: str = typer.Option("head", help="Fine-tuning method for both models: head, lora, full, topk."),
+def prepare(method: str | None = typer.Option(
+                None, help="Fine-tuning method for both models: head, lora, full, topk (default: each model's "
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970)."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
     """Fine-tune the sentiment (Financial PhraseBank) and topic (Reuters R8) models through the core."""

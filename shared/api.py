@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from shared.config import check_task
+from shared.config import task_module
 from shared.registry import Registry
 
 
 def finetune(data: Any = None, *, task: str = "classification", name: str, **kwargs: Any) -> Any:
     """Train a model for `task` on `data` and add it to the registry (see docs/core-api.md)."""
-    pipeline = importlib.import_module(f"shared.tasks.{check_task(task)}.pipeline")
+    pipeline = importlib.import_module(f"shared.tasks.{task_module(task)}.pipeline")
     return pipeline.run(data, name=name, **kwargs)
 
 
@@ -20,5 +20,5 @@ def load_model(name: str, version: str | None = None, registry: Registry | None 
     registry = registry or Registry()
     folder = registry.path(name, version)
     card = registry.card(name, version)
-    predictor = importlib.import_module(f"shared.tasks.{check_task(card.task)}.predictor")
+    predictor = importlib.import_module(f"shared.tasks.{task_module(card.task)}.predictor")
     return predictor.load(folder, card, **kwargs)

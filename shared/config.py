@@ -10,7 +10,7 @@ from shared.errors import ConfigError
 
 METHODS = ("full", "head", "topk", "lora")
 PRECISIONS = ("auto", "bf16", "fp32")
-TASKS = ("classification", "embedding", "generation")
+TASKS = ("classification", "token-classification", "embedding", "generation")
 
 # Learning rates that work per method: a frozen encoder's head wants a much larger step than the encoder.
 DEFAULT_LR = {"full": 5e-5, "topk": 1e-4, "lora": 5e-4, "head": 1e-2}
@@ -118,3 +118,8 @@ def check_task(task: str) -> str:
     if task not in TASKS:
         raise ConfigError(f"Unknown task {task!r}: use one of {', '.join(TASKS)}.")
     return task
+
+
+def task_module(task: str) -> str:
+    """The `shared.tasks` sub-package that implements `task` (validated)."""
+    return check_task(task).replace("-", "_")

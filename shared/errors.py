@@ -27,8 +27,20 @@ class RegistryError(VerticalsError, LookupError):
     """A task or version is not in the model registry."""
 
 
+class PromotionRefused(VerticalsError, ValueError):
+    """A version may not become current: it loses to its baseline on dev (override with --force)."""
+
+
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
+
+
+class AppSpecError(VerticalsError, ValueError):
+    """An app's `AppSpec` is malformed (bad name, port, reference...): fix the app's spec.py."""
+
+
+class AppLoadError(VerticalsError, ImportError):
+    """A registered app's code (spec, CLI group, page, prepare, API router) could not be imported."""
 
 
 class InvalidNameError(ConfigError):

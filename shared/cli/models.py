@@ -18,19 +18,33 @@ def list_models(name: str | None = typer.Argument(None, help="Only this task nam
     cards = registry.list(name)
     if not cards:
         typer.echo("No models registered yet: train one with `verticals finetune`.")
+    from shared.tasks.classification.baseline import short_comparison
+
     for card in cards:
-        current = registry.current_version(card.name) == card.version
+        current = _current_or_none(registry, card.name) == card.version
         metrics = " ".join(f"{k}={v:.3f}" for k, v in card.metrics.items() if isinstance(v, (int, float)))
+        versus = short_comparison(card.metrics)
         typer.echo(f"{'*' if current else ' '} {card.name:<24} {card.version}  {card.task:<14} {card.method:<5} "
-                   f"{card.base_model:<8} {metrics}  {card.created_at}")
+                   f"{card.base_model:<8} {metrics}{'  (' + versus + ')' if versus else ''}  {card.created_at}")
+
+
+def _current_or_none(registry, name: str) -> str | None:
+    from shared.errors import RegistryError
+
+    try:
+        return registry.current_version(name)
+    except RegistryError:  # every version so far was held back (below its baseline)
+        return None
 
 
 @app.command()
-def promote(name: str, version: str) -> None:
-    """Make VERSION the current model for NAME."""
+def promote(name: str, version: str,
+            force: bool = typer.Option(False, "--force", help="Promote even a model that loses to its "
+                                       "TF-IDF + logistic regression baseline on dev.")) -> None:
+    """Make VERSION the current model for NAME (refused below its baseline on dev unless --force)."""
     from shared.registry import Registry
 
-    Registry().promote(name, version)
+    Registry().promote(name, version, force=force)
     typer.echo(f"{name}: current is now {version}")
 
 

@@ -9,12 +9,14 @@ from torch import nn
 def build_optimizer(model: nn.Module, lr: float, weight_decay: float, device: torch.device,
                     head_lr_multiplier: float = 1.0) -> torch.optim.AdamW:
     """AdamW over the trainable parameters; a freshly initialised `head` may take a larger step than the
-    pretrained encoder it sits on (the encoder's small step would leave it under-trained)."""
+    pretrained encoder it sits on (the encoder's small step would leave it under-trained). A model names its
+    freshly initialised parts in `fresh_modules` (default: just `head`)."""
+    fresh = set(getattr(model, "fresh_modules", ("head",)))
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    has_body = any("head" not in name.split(".") for name, _ in trainable)
+    has_body = any(not fresh & set(name.split(".")) for name, _ in trainable)
     for name, p in trainable:
-        is_head = has_body and "head" in name.split(".")
+        is_head = has_body and bool(fresh & set(name.split(".")))
         decays = not (p.ndim < 2 or "norm" in name.lower())
         groups.setdefault((is_head, decays), []).append(p)
     param_groups = [{"params": ps, "lr": lr * (head_lr_multiplier if is_head else 1.0),

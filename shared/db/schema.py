@@ -21,13 +21,3 @@ def create_schema(metadata: MetaData, engine: Engine, attempts: int = 5) -> None
             if "already exists" not in str(exc) or attempt == attempts - 1:
                 raise
 
-
-def mask_url(url: str) -> str:
-    """A database URL fit to show: the password replaced by ***; anything unparseable is not shown at all."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<database URL>"

@@ -1,0 +1,1 @@
+"""Token classification (named entities): CoNLL or JSONL spans in, entity spans with character offsets out."""
