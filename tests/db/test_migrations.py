@@ -164,7 +164,7 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
     engine.dispose()
     if not empty_db_url.startswith("sqlite"):
         output = _upgrade_cli("monitor", empty_db_url)
-        assert "monitor: unversioned -> monitor_0002" in output
+        assert "monitor: unversioned -> monitor_0003" in output  # 0003: fm_schedule (security)
     store = Store(empty_db_url)
     with store.session() as s:
         (src,) = s.query(SourceRow).all()
@@ -222,7 +222,7 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "bot (sqlite:///" in out and "empty, will be created at bot_0003" in out
     assert runner.invoke(app, ["upgrade"]).exit_code == 0
     out = runner.invoke(app, ["status", "monitor"]).output
-    assert out.strip().endswith("at head monitor_0002")
+    assert out.strip().endswith("at head monitor_0003")
     res = runner.invoke(app, ["backup", "bot", "--to", str(tmp_path / "bk")])
     assert res.exit_code == 0, res.output
     (copy,) = (tmp_path / "bk").iterdir()

@@ -101,11 +101,14 @@ def test_jobs_are_rebuilt_from_our_schedule_table_and_pickled_jobs_are_never_rea
     from finance_monitor.scheduler import LEGACY_JOB_TABLE, schedule_state
 
     marker = tmp_path / "code-ran"
-    with store.engine.begin() as conn:  # what the old SQLAlchemyJobStore left behind, with a planted job
-        conn.execute(text(f"CREATE TABLE {LEGACY_JOB_TABLE} (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, "
-                          "job_state BLOB NOT NULL)"))
-        conn.execute(text(f"INSERT INTO {LEGACY_JOB_TABLE} VALUES ('planted', :t, :s)"),
-                     {"t": time.time() - 1, "s": pickle.dumps(_Planted(str(marker)))})
+    from sqlalchemy import Column, Float, LargeBinary, MetaData, String, Table
+
+    legacy = Table(LEGACY_JOB_TABLE, MetaData(), Column("id", String(191), primary_key=True),
+                   Column("next_run_time", Float), Column("job_state", LargeBinary, nullable=False))
+    legacy.create(store.engine)  # what the old SQLAlchemyJobStore left behind, with a planted job
+    with store.engine.begin() as conn:
+        conn.execute(legacy.insert().values(id="planted", next_run_time=time.time() - 1,
+                                            job_state=pickle.dumps(_Planted(str(marker)))))
     settings = MonitorSettings(db_url=store.url, schedule=ScheduleSettings(
         fetch_every_s=3600, score_every_s=3600, aggregate_every_s=3600, evaluate_every_s=3600, lock_ttl_s=60))
     daemon = MonitorDaemon(settings, Monitor(store, settings, scorers=tfidf_scorers))
