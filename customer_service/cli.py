@@ -242,7 +242,6 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
     )
     from customer_service.settings import default_intent_epochs
     from customer_service.tuning import model_name
-
     from shared.pii.policy import policy_for
 
     ws = _workspaces(db)

@@ -8,9 +8,8 @@ model only if it is not worse on the same dev data than the current one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

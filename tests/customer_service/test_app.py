@@ -134,7 +134,7 @@ def test_customer_markdown_shows_as_typed(console):
     """A customer's link or remote image is shown as the characters typed, never rendered (nor fetched)."""
     from shared.ui import as_text
 
-    at, ws = console
+    at, _ = console
     typed = "See [my site](http://evil.test) ![x](http://evil.test/pixel.png) # urgent"
     at.button(key="new_conv").click().run()
     at.chat_input(key="customer_msg").set_value(typed).run()

@@ -16,6 +16,7 @@ import zipfile
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -39,12 +40,12 @@ FAQ = [("How long does a building permit take?", "A building permit takes ten we
 
 
 class _Server(BaseHTTPRequestHandler):
-    bodies: list[bytes] = []
+    bodies: ClassVar[list[bytes]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._send(FEED.encode(), "application/rss+xml")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         self._send(json.dumps({"choices": [{"message": {"content": "It takes ten weeks [1]."}}]}).encode(),
                    "application/json")
