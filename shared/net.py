@@ -18,6 +18,7 @@ import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import httpcore
@@ -190,10 +191,15 @@ class _FencedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@lru_cache(maxsize=1)
+def _ssl_context() -> Any:
+    return httpx.create_ssl_context()  # loading the CA bundle costs tens of ms: once per process
+
+
 def _client(policy: OutboundPolicy, deadline: float) -> httpx.Client:
-    transport = httpx.HTTPTransport()
+    transport = httpx.HTTPTransport(verify=_ssl_context())  # no second CA bundle load for its own pool
     transport._pool = httpcore.ConnectionPool(  # the same pool httpx builds, with the fenced backend
-        ssl_context=httpx.create_ssl_context(), network_backend=_FencedBackend(policy, deadline))
+        ssl_context=_ssl_context(), network_backend=_FencedBackend(policy, deadline))
     return httpx.Client(transport=transport, follow_redirects=True, max_redirects=policy.max_redirects,
                         trust_env=False, timeout=policy.deadline_s)
 
