@@ -208,7 +208,7 @@ class ScheduleRow(Base):
     start-up from this table (no pickled jobs in the database: nothing read back from it runs code)."""
 
     __tablename__ = "fm_schedule"
-    job_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    job_id: Mapped[str] = mapped_column("id", String(50), primary_key=True)
     interval_s: Mapped[int] = mapped_column(Integer)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -22,7 +22,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "fm_schedule",
-        sa.Column("job_id", sa.String(length=50), primary_key=True),
+        sa.Column("id", sa.String(length=50), primary_key=True),
         sa.Column("interval_s", sa.Integer(), nullable=False),
         sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
