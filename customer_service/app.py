@@ -20,7 +20,7 @@ identity = gate("bot.chat", title="Support console")
 
 @st.cache_resource(show_spinner="Loading encoder…")
 def _encoder(name: str):
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder(name)
 

@@ -31,8 +31,8 @@ from customer_service.errors import NoTrainingDataError
 from shared.auth import Identity, require
 
 if TYPE_CHECKING:
-    from customer_service.encoder import Encoder
     from customer_service.workspace import Workspaces
+    from shared.encoders import Encoder
 
 log = logging.getLogger(__name__)
 

@@ -81,3 +81,18 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 # `pg_url` (a fresh PostgreSQL database, skipped with the reason without a server, failing under CI) comes
 # from tests/conftest.py.
+
+
+@pytest.fixture
+def pg_empty_urls(pg_server):
+    """Two new, empty PostgreSQL databases (an app's store and the suite database, as deployed: apart);
+    each store creates its own tables at head on first open. Dropped afterwards."""
+    from tests.db_backends import require_postgres
+
+    require_postgres(pg_server)
+    names = [pg_server.create(), pg_server.create()]
+    try:
+        yield [pg_server.url(n) for n in names]
+    finally:
+        for n in names:
+            pg_server.drop(n)
