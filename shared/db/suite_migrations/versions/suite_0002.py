@@ -23,7 +23,7 @@ def upgrade() -> None:
     if 'users' not in existing:
         _create_users()
     if 'audit_log' not in existing:
-        audit.create_table_revision(op)  # frozen: the table as first released, with its guards
+        audit.create_table_revision(op, "audit_log")  # frozen: the table as first released, with its guards
 
 
 def _create_users() -> None:
@@ -42,5 +42,5 @@ def _create_users() -> None:
 
 
 def downgrade() -> None:
-    audit.drop_table_revision(op)
+    audit.drop_table_revision(op, "audit_log")
     op.drop_table('users')
