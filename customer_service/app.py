@@ -145,6 +145,7 @@ def knowledge_page() -> None:
     st.subheader(f"Documents ({len(docs)}) · {len(kb.index)} passages indexed")
     if not docs:
         st.caption("The knowledge base is empty.")
+        handoff_section()  # an intent-only workspace calibrates too
         return
     st.dataframe(pd.DataFrame([{"id": d.id, "name": d.name, "kind": d.kind, "chars": d.n_chars,
                                 "updated": d.updated_at} for d in docs]), hide_index=True)

@@ -50,7 +50,8 @@ def workspaces_list(ctx: typer.Context, db: str | None = DB) -> None:
         s = ws.summary(name)
         typer.echo(f"{name}: {s['documents']} documents, {s['chunks']} chunks, intent model {s['intent_model']}, "
                    f"{s['templates']} templates, {s['conversations']} conversations, "
-                   f"thresholds intent {s['intent_threshold']:.3f} / retrieval {s['retrieval_threshold']:.3f}")
+                   f"thresholds intent {s['intent_threshold']:.3f} / retrieval {s['retrieval_threshold']:.3f} "
+                   + ("(calibrated)" if s["calibrated"] else f"(defaults: `verticals bot calibrate {name}`)"))
 
 
 @workspaces_app.command("create")

@@ -595,4 +595,3 @@ def _chunk_row(chunk: ChunkData, doc: Document, workspace_id: int, vec: np.ndarr
     return Chunk(document_id=doc.id, workspace_id=workspace_id, position=chunk.position, start=chunk.start,
                  end=chunk.end, text=chunk.text, meta=json.loads(json.dumps(chunk.meta)),
                  content_hash=chunk.content_hash, encoder=encoder, embedding=_vec_to_blob(vec))
-

@@ -167,7 +167,8 @@ class Workspaces:
                 "intent_model": settings.intent_model or "-", "templates": len(settings.templates),
                 "conversations": len(self.store.conversations(ws.id)), "generation": settings.generation.mode,
                 "intent_threshold": settings.handoff.intent_threshold,
-                "retrieval_threshold": settings.handoff.retrieval_threshold}
+                "retrieval_threshold": settings.handoff.retrieval_threshold,
+                "calibrated": settings.handoff.calibrated}
 
 
 CONFIDENCE_ENCODER = "minilm"  # the frozen packaged encoder: a fine-tuned retrieval encoder must not move thresholds
