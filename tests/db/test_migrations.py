@@ -349,7 +349,7 @@ def test_processes_opening_a_fresh_database_at_once_create_it_once(empty_db_url:
     assert errors == [] and len(stores) == 4
     engine = make_engine(empty_db_url)
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {CHAIN.version_table}")).scalars().all() == ["bot_0003"]
+        assert conn.execute(text(f"SELECT version_num FROM {CHAIN.version_table}")).scalars().all() == ["bot_0004"]
     engine.dispose()
     for s in stores:
         s.dispose()
