@@ -30,6 +30,8 @@ from finance_monitor.store import (
     WatchRow,
     insert_ignore,
 )
+from shared import audit
+from shared.auth import Identity, require
 from shared.metrics import unit_rows
 
 log = logging.getLogger(__name__)
@@ -268,17 +270,22 @@ def set_custom_topic(store: Store, name: str, examples: list[str]) -> None:
             row.examples = examples
 
 
-def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Sequence[str] = ()) -> None:
+def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Sequence[str] = (), *,
+              actor: Identity | None = None, now: datetime | None = None) -> None:
     from finance_monitor.errors import MonitorError
 
+    require(actor, "monitor.admin")
     if not name.strip():
         raise MonitorError("a watch-list entry needs a company name")
     with store.session() as s:
         row = s.scalar(select(WatchRow).where(WatchRow.name == name))
+        before = None if row is None else {"ticker": row.ticker, "aliases": row.aliases}
         if row is None:
             s.add(WatchRow(name=name, ticker=ticker, aliases=list(aliases)))
         else:
             row.ticker, row.aliases = ticker, list(aliases)
+        audit.record(s, actor, "watch.set", f"watch {name}", before, {"ticker": ticker, "aliases": list(aliases)},
+                     now=now)
 
 
 def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000,

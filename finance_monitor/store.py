@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from finance_monitor.settings import DB_ENV, DB_FILE
+from shared import audit
 from shared.db import Chain, Database, UTCDateTime, ensure_schema, resolve_url
 
 
@@ -211,7 +212,7 @@ class LockRow(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-CHAIN = Chain("monitor", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
+CHAIN = Chain("monitor", (Base.metadata, audit.metadata), str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
               db_file=DB_FILE)
 
 

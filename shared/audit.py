@@ -71,7 +71,8 @@ class AuditEntry:
 
 
 def ensure_table(engine: Engine) -> None:
-    """Create `audit_log` (and its append-only triggers) in this store's database if missing."""
+    """Create `audit_log` (and its guards) if missing: for scratch databases and tests; a store gets the table
+    through its migration chain (`create_table_revision`)."""
     create_schema(metadata, engine)
 
 
@@ -138,3 +139,35 @@ def to_csv(rows: Iterable[AuditEntry], app: str | None = None) -> str:
             row["app"] = app
         writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
+
+
+def create_table_revision(op: Any) -> None:
+    """`audit_log` as first released, with its append-only guards: what a store's Alembic revision that
+    adds the trail calls (`op` is `alembic.op`). Frozen: a later change to the table is a new revision."""
+    import sqlalchemy as sa
+
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    if "audit_log" in existing:  # a store opened by pre-migration code of this branch already made it
+        return
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("actor_kind", sa.String(length=20), nullable=False),
+        sa.Column("role", sa.String(length=40), nullable=False),
+        sa.Column("action", sa.String(length=80), nullable=False),
+        sa.Column("target", sa.String(length=500), nullable=False),
+        sa.Column("before", sa.Text(), nullable=True),
+        sa.Column("after", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    for column in ("action", "actor", "at"):
+        op.create_index(f"ix_audit_log_{column}", "audit_log", [column], unique=False)
+    dialect = op.get_bind().dialect.name
+    for ddl in {"sqlite": _SQLITE_GUARDS, "postgresql": _PG_GUARDS}.get(dialect, []):
+        op.execute(ddl.statement)
+
+
+def drop_table_revision(op: Any) -> None:
+    op.drop_table("audit_log")  # its indexes and triggers go with it

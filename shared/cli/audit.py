@@ -31,21 +31,15 @@ def audit_sources() -> dict[str, str]:
 
     A SQLite file that does not exist yet is left out (reading must not create stores).
     """
+    from shared.apps import registered_apps
     from shared.auth.users import suite_url
     from shared.paths import verticals_home
 
     candidates = {"suite": suite_url()}
-    try:
-        from shared.apps import registered_apps  # the app contract (AppSpec); absent on older trees
-    except ImportError:
-        specs = []
-    else:
-        loaded = registered_apps()
-        specs = loaded[0] if isinstance(loaded, tuple) else loaded
-    for spec in specs:
-        db_env, db_file = getattr(spec, "db_env", None), getattr(spec, "db_file", None)
-        if db_env or db_file:
-            candidates[spec.name] = os.environ.get(db_env or "") or f"sqlite:///{verticals_home() / (db_file or '')}"
+    for spec in registered_apps().apps:
+        if spec.db_env or spec.db_file:
+            env = os.environ.get(spec.db_env or "")
+            candidates[spec.name] = env or f"sqlite:///{verticals_home() / (spec.db_file or '')}"
     return {name: url for name, url in candidates.items()
             if not url.startswith("sqlite:///") or os.path.exists(url.removeprefix("sqlite:///"))}
 

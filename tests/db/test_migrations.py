@@ -322,3 +322,32 @@ def test_suite_database_made_before_migrations_is_adopted(empty_db_url: str) -> 
     assert keys.identify(token).name == "key:ci"
     assert status(CHAIN, engine).current == head(CHAIN) == "suite_0003"
     engine.dispose()
+
+
+def test_processes_opening_a_fresh_database_at_once_create_it_once(empty_db_url: str) -> None:
+    """The CI race: several processes open a new database together; all succeed, one version row."""
+    import threading
+
+    from customer_service.store import CHAIN, Store
+
+    barrier, errors, stores = threading.Barrier(4), [], []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            stores.append(Store(empty_db_url))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(stores) == 4
+    engine = make_engine(empty_db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT version_num FROM {CHAIN.version_table}")).scalars().all() == ["bot_0003"]
+    engine.dispose()
+    for s in stores:
+        s.dispose()
