@@ -65,3 +65,7 @@ class OutboundLimitError(OutboundError):
 
 class SecretInConfigError(ConfigError):
     """A configuration carries a literal password, token or key instead of the name of a variable holding it."""
+
+
+class ModelLoadError(RegistryError):
+    """A registered model exists but cannot be loaded for the use asked of it (broken files, wrong task)."""

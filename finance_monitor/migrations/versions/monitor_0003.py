@@ -1,8 +1,4 @@
-"""The scheduler's own schedule-state table; APScheduler's pickled job table goes.
-
-Jobs are fixed functions rebuilt in memory at start-up from `fm_schedule` (next run, last run, last error);
-the old `fm_apscheduler_jobs` held pickled jobs, which anyone able to write the database could have turned
-into code run by the scheduler, so it is dropped, not migrated.
+"""The append-only audit trail (issue 15): who changed what, written in the same transaction as the change.
 
 Revision ID: monitor_0003
 Revises: monitor_0002
@@ -10,8 +6,9 @@ Revises: monitor_0002
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared import audit
 
 revision = "monitor_0003"
 down_revision = "monitor_0002"
@@ -20,16 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "fm_schedule",
-        sa.Column("id", sa.String(length=50), primary_key=True),
-        sa.Column("interval_s", sa.Integer(), nullable=False),
-        sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-    )
-    op.execute("DROP TABLE IF EXISTS fm_apscheduler_jobs")
+    audit.create_table_revision(op, "audit_log_monitor")
 
 
 def downgrade() -> None:
-    op.drop_table("fm_schedule")  # the pickled job table is not brought back: the old code recreates it
+    audit.drop_table_revision(op, "audit_log_monitor")
