@@ -334,7 +334,7 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path, prior:
     import torch
 
     from customer_service.compose import LocalGenerator
-    from customer_service.demo import calibrate_retrieval
+    from customer_service.workspace_calibration import calibrate_retrieval
     from customer_service.intents import CoreIntentModel, load_templates
     from customer_service.settings import GenerationSettings, HandoffSettings, WorkspaceSettings
     from customer_service.store import Store
@@ -351,7 +351,7 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path, prior:
     ws.create("construction", WorkspaceSettings(retrieval=RetrievalSettings(index_encoder=args.index_encoder)))
     kb = ws.knowledge("construction")
     kb.ingest_faq("faq", faq)
-    cal = calibrate_retrieval(kb.encoder, faq, test["text"].sample(300, random_state=0).tolist())
+    cal, _ = calibrate_retrieval(kb.encoder, faq, test["text"].sample(300, random_state=0).tolist())
     s = ws.settings("construction")
     s.handoff = HandoffSettings(retrieval_threshold=cal.threshold, calibrated=True)
     ws.save_settings("construction", s)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
@@ -11,9 +9,11 @@ from customer_service import analytics as an
 from customer_service.console import conversation_label, conversation_view, ingest_uploads
 from customer_service.errors import CustomerServiceError
 from customer_service.workspace import Workspaces
+from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
+identity = gate("bot.chat", title="Support console")
 
 
 @st.cache_resource(show_spinner="Loading encoder…")
@@ -33,7 +33,7 @@ def _workspaces(url: str) -> Workspaces:
 def _url() -> str:
     from customer_service.store import default_url
 
-    return os.environ.get("VERTICALS_BOT_DB") or default_url()
+    return default_url()
 
 
 ws = _workspaces(_url())
@@ -153,6 +153,40 @@ def knowledge_page() -> None:
         bar = st.progress(0.0, text="Re-indexing…")
         n = kb.reindex(progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
         st.success(f"Re-indexed {n} passages.")
+    handoff_section()
+
+
+def handoff_section() -> None:
+    """Whether the thresholds were calibrated, on what, with which expected coverage and precision."""
+    from customer_service.workspace_calibration import calibrate_workspace, calibration_status
+
+    st.subheader("Handoff calibration")
+    status = calibration_status(ws.settings(workspace))
+    if status["calibrated"]:
+        st.caption(f"Calibrated on this workspace's data{' at ' + status['at'] if status['at'] else ''}.")
+    else:
+        st.warning("Not calibrated: the handoff thresholds are defaults. Calibrate them on this workspace's data.")
+    st.dataframe(pd.DataFrame(status["rows"]), hide_index=True)
+    for what, why in status["skipped"].items():
+        st.caption(f"{what}: not calibrated ({why})")
+    oos = st.file_uploader("Out-of-scope questions (optional: text, one a line; without them 20% of the intents "
+                           "and FAQ are held out)", type=["txt", "csv"], key="oos_upload")
+    if st.button("Calibrate", key="calibrate", type="primary"):
+        texts = None
+        if oos is not None:
+            texts = [t.strip() for t in oos.getvalue().decode("utf-8-sig").splitlines() if t.strip()]
+        from shared.errors import VerticalsError
+
+        try:
+            with st.spinner("Calibrating on the workspace's dev data…"):
+                result = calibrate_workspace(ws, workspace, texts)
+        except VerticalsError as exc:  # nothing to calibrate on, a bad file, or not permitted
+            st.error(str(exc))
+        else:
+            st.session_state["calibration_lines"] = result.lines()
+            st.rerun()
+    for line in st.session_state.pop("calibration_lines", []):
+        st.success(line)
 
 
 def analytics_page() -> None:

@@ -54,6 +54,7 @@ class ProposalView:
     sources: list[dict[str, Any]]
     generated: bool
     latency_ms: float
+    sent: bool = False  # the bot replied to the customer itself (channel mode), no agent in between
 
     @property
     def handoff(self) -> bool:
@@ -133,8 +134,12 @@ class Bot:
     def start(self, title: str = "", now: datetime | None = None) -> int:
         return self.store.start_conversation(self.workspace_id, title, now=now).id
 
-    def propose(self, conversation_id: int, text: str, now: datetime | None = None) -> ProposalView:
-        """Decide and store the customer message with the proposal (one transaction)."""
+    def propose(self, conversation_id: int, text: str, now: datetime | None = None,
+                send: bool = False) -> ProposalView:
+        """Decide and store the customer message with the proposal (one transaction).
+
+        `send=True` (the customer channel): an answer is sent to the customer at once; a handoff, or a
+        conversation an agent already holds, leaves the proposal for the console as usual."""
         started = time.perf_counter()
         text = validate_message(text)
         self.store.conversation(self.workspace_id, conversation_id)  # unknown id -> clear error, nothing stored
@@ -147,11 +152,12 @@ class Bot:
                "text": decision.text, "sources": decision.sources, "generated": decision.generated,
                "latency_ms": latency}
         _, prop = self.store.record_turn(conversation_id, text, row,
-                                         decision.reason if decision.route == "handoff" else None, now=now)
+                                         decision.reason if decision.route == "handoff" else None, now=now,
+                                         send=send)
         return ProposalView(id=prop.id, conversation_id=conversation_id, route=prop.route, text=prop.text,
                             confidence=prop.confidence, intent=prop.intent, intent_score=prop.intent_score,
                             retrieval_score=prop.retrieval_score, sources=prop.sources, generated=prop.generated,
-                            latency_ms=latency)
+                            latency_ms=latency, sent=prop.sent_text is not None)
 
     def send(self, proposal_id: int, text: str | None = None, now: datetime | None = None) -> None:
         """The agent sends the proposal, as is or edited."""

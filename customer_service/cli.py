@@ -32,7 +32,7 @@ def _workspaces(db: str | None) -> Any:
 
 RETRIEVAL_FIELDS = RetrievalSettings.__dataclass_fields__
 
-DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: sqlite under $VERTICALS_HOME).")
+DB = typer.Option(None, "--db", help="SQLAlchemy URL (default: $VERTICALS_BOT_DB, else SQLite under $VERTICALS_HOME).")
 
 
 @workspaces_app.callback(invoke_without_command=True)
@@ -157,15 +157,21 @@ def ask(workspace: str, question: list[str] = typer.Argument(..., help="One or m
 @app.command("export-training-data")
 @_clear_errors
 def export_training_data(workspace: str, out: Path | None = typer.Option(None, help="Folder (default: under $VERTICALS_HOME)."),
-                         db: str | None = DB) -> None:
+                         db: str | None = DB,
+                         force: bool = typer.Option(False, "--force", help="Write into --out even if it already "
+                                                    "holds files.")) -> None:
     """Write agent-confirmed intents and corrected/handed-over Q&A pairs as CSV."""
     from customer_service.feedback import collect_training_data
-    from shared.paths import verticals_home
+    from shared.names import child_path
+    from shared.paths import check_output_folder, verticals_home
 
     ws = _workspaces(db)
     w = ws.get(workspace)
+    if out is not None:
+        folder = check_output_folder(out, force, "export folder")
+    else:  # the workspace name becomes a folder only after the name rule
+        folder = child_path(verticals_home() / "customer_service" / "exports", w.name, "workspace")
     export = collect_training_data(ws.store, w.id)
-    folder = out or verticals_home() / "customer_service" / "exports" / workspace
     for path in export.write(folder):
         typer.echo(f"wrote {path}")
     typer.echo(f"{len(export.intents)} confirmed intent examples, {len(export.pairs)} question/answer pairs")
@@ -187,6 +193,29 @@ def blend(workspace: str, db: str | None = DB,
     settings = ws.choose_intent_blend(workspace, *dev_split(load_intent_base(settings.intent_data, data_dir)))
     typer.echo(f"{workspace}: intent blend lexical {settings.intent_lexical_weight}, "
                f"neighbours {settings.intent_neighbour_weight} (chosen on dev; 0 / 0 = the classifier alone)")
+    _recalibrate(ws, workspace, data_dir)  # the blend changes the scores the thresholds were chosen on
+
+
+def _recalibrate(ws: Any, workspace: str, data_dir: Path | None, out_of_scope: Path | None = None) -> None:
+    from customer_service.workspace_calibration import calibrate_workspace, read_out_of_scope
+
+    oos = read_out_of_scope(out_of_scope) if out_of_scope is not None else None
+    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir)
+    for line in result.lines():
+        typer.echo(f"{workspace}: {line}")
+
+
+@app.command()
+@_clear_errors
+def calibrate(workspace: str, db: str | None = DB,
+              out_of_scope: Path | None = typer.Option(
+                  None, "--out-of-scope", help="Questions the bot must hand over: a text file (one a line) or a "
+                  "CSV/JSONL with a text or question column. Without it, 20% of the intents (and of the FAQ) are "
+                  "held out as pseudo-out-of-scope."),
+              data_dir: Path | None = typer.Option(None, help="Public data folder (for intent_data 'banking77').")
+              ) -> None:
+    """Choose the handoff thresholds (intent and retrieval) on the workspace's own dev data."""
+    _recalibrate(_workspaces(db), workspace, data_dir, out_of_scope)
 
 
 @app.command()
@@ -212,6 +241,7 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
     w = ws.get(workspace)
     settings = ws.settings(workspace)
     export = collect_training_data(ws.store, w.id)
+    recalibrate = False
     if settings.intent_model and settings.intent_data:
         base = load_intent_base(settings.intent_data, data_dir)
         method = intent_method or settings.intent_method
@@ -225,6 +255,7 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
             settings = ws.choose_intent_blend(workspace, *dev_split(base))
             typer.echo(f"intent blend chosen on dev: lexical {settings.intent_lexical_weight}, "
                        f"neighbours {settings.intent_neighbour_weight}")
+        recalibrate = report.promoted
     if encoder:
         try:
             corpus = [c.text for c in ws.store.chunks(w.id)]
@@ -238,6 +269,9 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
                 ws.save_settings(workspace, settings)
                 n = ws.knowledge(workspace).reindex()
                 typer.echo(f"re-indexed {n} passages with the new encoder")
+                recalibrate = True
+    if recalibrate:  # a new model or encoder moves the scores: the old thresholds no longer mean the same
+        _recalibrate(ws, workspace, data_dir)
 
 
 @app.command()

@@ -15,15 +15,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from customer_service.calibration import calibrate
 from customer_service.intents import load_templates
 from customer_service.settings import HandoffSettings, WorkspaceSettings
 from customer_service.workspace import Workspaces
+from customer_service.workspace_calibration import calibrate_intents, calibrate_retrieval
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 CONSTRUCTION = "construction"
 BANK = "retail-bank"
 BANK_INTENTS = "bank-intents"
@@ -58,6 +56,10 @@ def available_index_encoder() -> str:
     return "mpnet"
 
 
+FAQ_NAME = "zaragoza-construction-faq.en"
+LEGACY_FAQ_NAME = "zaragoza-construction-faq (en)"
+
+
 def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_of_scope: list[str],
                          index_encoder: str = "") -> None:
     """`index_encoder`: a larger encoder for the passages (customer_service/projection.py), '' for none."""
@@ -67,35 +69,20 @@ def prepare_construction(ws: Workspaces, faq: pd.DataFrame, citation: str, out_o
         settings.retrieval.index_encoder = index_encoder
         ws.save_settings(CONSTRUCTION, settings)
     kb = ws.knowledge(CONSTRUCTION)
-    report = kb.ingest_faq("zaragoza-construction-faq (en)", faq[["question", "answer", "category", "sources"]])
+    if ws.store.find_document(kb.workspace_id, LEGACY_FAQ_NAME) is not None:  # named before the name rule
+        kb.delete(LEGACY_FAQ_NAME)
+    report = kb.ingest_faq(FAQ_NAME, faq[["question", "answer", "category", "sources"]])
     log.info("construction FAQ: %s", report)
     settings = ws.settings(CONSTRUCTION)
     if report.status == "unchanged" and settings.handoff.calibrated:
         return
-    cal = calibrate_retrieval(kb.encoder, faq, out_of_scope)
+    cal, on = calibrate_retrieval(kb.encoder, faq, out_of_scope)
     settings.handoff = HandoffSettings(intent_threshold=settings.handoff.intent_threshold,
-                                       retrieval_threshold=round(cal.threshold, 4), calibrated=True)
+                                       retrieval_threshold=round(cal.threshold, 4), calibrated=True,
+                                       calibration={"retrieval": {**cal.as_dict(), "on": on}})
     settings.attribution = citation
     ws.save_settings(CONSTRUCTION, settings)
     log.info("construction retrieval threshold: %s", cal.as_dict())
-
-
-def calibrate_retrieval(encoder, faq: pd.DataFrame, out_of_scope: list[str], *, target_precision: float = 0.9,
-                        target_rejection: float = 0.95, seed: int = 42):
-    """Threshold on the top passage's cosine similarity.
-
-    In-scope dev: a held-out 20% of FAQ questions searched against the answers only (the question text
-    itself is not indexed here, which mimics a customer's paraphrase); out-of-scope dev: queries from
-    another domain.
-    """
-    dev = faq.sample(frac=0.2, random_state=seed)
-    answers = encoder.encode(faq["answer"].tolist())
-    q = encoder.encode(dev["question"].tolist())
-    sims = q @ answers.T
-    top = sims.argmax(1)
-    correct = top == np.asarray([faq.index.get_loc(i) for i in dev.index])
-    oos = (encoder.encode(out_of_scope) @ answers.T).max(1)
-    return calibrate(sims.max(1), correct, oos, target_precision=target_precision, target_rejection=target_rejection)
 
 
 def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[str], *, epochs: int = 10,
@@ -126,13 +113,11 @@ def prepare_bank(ws: Workspaces, bank_train: pd.DataFrame, out_of_scope: list[st
     ws.forget_intents(BANK_INTENTS)
     settings = ws.choose_intent_blend(BANK, train, dev)
     model = ws.intent_model(settings)  # scored the way the bot will score it
-    guesses = model.predict(dev["text"].tolist())
-    scores = np.asarray([g.score for g in guesses])
-    correct = np.asarray([g.label for g in guesses]) == dev["label"].to_numpy()
-    oos = np.asarray([g.score for g in model.predict(out_of_scope)])
-    cal = calibrate(scores, correct, oos, target_precision=0.97, target_rejection=0.95)
+    cal = calibrate_intents(model, dev, out_of_scope)
+    on = f"{len(dev)} dev questions, {len(out_of_scope)} out-of-scope questions of another domain"
     settings.handoff = HandoffSettings(intent_threshold=round(cal.threshold, 4),
                                        retrieval_threshold=settings.handoff.retrieval_threshold, calibrated=True,
-                                       intent_confidence=settings.handoff.intent_confidence)
+                                       intent_confidence=settings.handoff.intent_confidence,
+                                       calibration={"intent": {**cal.as_dict(), "on": on}})
     ws.save_settings(BANK, settings)
     log.info("bank intent threshold: %s", cal.as_dict())

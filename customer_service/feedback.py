@@ -139,7 +139,9 @@ def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, 
 
     candidate = CoreIntentModel(load_model(task_name, version=res.version, registry=registry))
     cand_acc = accuracy(candidate, dev)
-    promoted = current_acc is None or cand_acc >= current_acc
+    # Not worse than the current model on the same dev rows, and not below its own TF-IDF baseline there.
+    promoted = (current_acc is None or cand_acc >= current_acc) and \
+        registry.promotion_blocker(task_name, res.version) is None
     if promoted:
         registry.promote(task_name, res.version)
     return RetrainReport("intents", f"{task_name}@{res.version}", current_acc, cand_acc, "accuracy", promoted,

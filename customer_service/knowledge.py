@@ -25,6 +25,7 @@ from customer_service.ingest import ParsedDocument, faq_document, parse_file
 from customer_service.projection import MIN_FIT_TEXTS, QueryProjection, fit_projection, sentences
 from customer_service.settings import RetrievalSettings
 from customer_service.store import Store, blob_to_vec
+from shared.names import check_name
 
 Progress = Callable[[float, str], None]
 
@@ -152,6 +153,7 @@ class KnowledgeBase:
 
     def ingest_parsed(self, parsed: ParsedDocument, now: datetime | None = None,
                       progress: Progress | None = None) -> IngestReport:
+        check_name(parsed.name, "document")  # stored as a key, shown in citations, used in exports
         existing = self.store.find_document(self.workspace_id, parsed.name)
         if existing is not None and existing.content_hash == parsed.content_hash:
             return IngestReport(parsed.name, "unchanged", len(parsed.chunks), 0)

@@ -59,6 +59,9 @@ class HandoffSettings:
     intent_confidence: str = field(default="nearest", metadata={
         "help": "What the intent threshold is compared with: 'nearest' (cosine to the closest training example; "
                 "hands over out-of-scope text far better) or 'softmax' (the classifier's probability)."})
+    calibration: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "What the last calibration measured: when, on what data, and the expected coverage, precision "
+                "and out-of-scope rejection per threshold (workspace_calibration.py)."})
 
     def __post_init__(self) -> None:
         if self.intent_confidence not in ("nearest", "softmax"):

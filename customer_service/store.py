@@ -1,4 +1,4 @@
-"""The bot's persistent state through SQLAlchemy (SQLite by default; any SQLAlchemy URL works).
+"""The bot's persistent state through SQLAlchemy (SQLite by default; PostgreSQL by URL).
 
 Workspaces, documents and their chunks (with cached embeddings, so restarts do not re-encode),
 conversations, messages, the bot's proposals with sources and scores, what the agent actually sent,
@@ -12,8 +12,8 @@ hook to replace for other redaction policies.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +23,6 @@ import numpy as np
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -31,14 +30,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
     func,
     select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
-
-from shared.db import create_schema
+from sqlalchemy.engine import Inspector
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from customer_service.errors import (
     UnknownConversationError,
@@ -48,6 +44,8 @@ from customer_service.errors import (
 )
 from customer_service.ingest import ChunkData, ParsedDocument
 from customer_service.projection import QueryProjection
+from shared.db import Chain, UTCDateTime, open_database, resolve_url
+from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
@@ -59,10 +57,13 @@ def default_redactor() -> Callable[[str], str]:
     return redact
 
 
-def default_url() -> str:
-    from shared.paths import verticals_home
+DB_ENV = "VERTICALS_BOT_DB"
+DB_FILE = "customer_service.db"
 
-    return f"sqlite:///{verticals_home() / 'customer_service.db'}"
+
+def default_url() -> str:
+    """`$VERTICALS_BOT_DB` if set (e.g. a PostgreSQL URL), else SQLite under `$VERTICALS_HOME`."""
+    return resolve_url(None, env_var=DB_ENV, db_file=DB_FILE)
 
 
 def utcnow() -> datetime:
@@ -78,7 +79,7 @@ class Workspace(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped in the same transaction as every document change, so each process's in-memory index
     # can tell it is stale (another process ingested or deleted) and reload.
     kb_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -93,8 +94,8 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
     n_chars: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     chunks: Mapped[list[Chunk]] = relationship(back_populates="document", cascade="all, delete-orphan",
                                                  order_by="Chunk.position")
 
@@ -140,8 +141,8 @@ class Conversation(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | handoff | resolved
     title: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -150,7 +151,7 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))  # customer | agent
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), nullable=True)
 
 
@@ -168,9 +169,9 @@ class Proposal(Base):
     sources: Mapped[list] = mapped_column(JSON, default=list)
     generated: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_text: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # +1 / -1
 
@@ -181,8 +182,20 @@ class Handoff(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(200))
     by: Mapped[str] = mapped_column(String(20))  # bot | agent
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def _baseline(inspector: Inspector) -> str:
+    """The revision a store made before migrations holds (released schemas, see migrations/versions)."""
+    if "kb_version" not in {c["name"] for c in inspector.get_columns("workspaces")}:
+        return "bot_0001"
+    tables = set(inspector.get_table_names())
+    return "bot_0003" if {"chunk_vectors", "projections"} <= tables else "bot_0002"
+
+
+CHAIN = Chain("bot", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV, db_file=DB_FILE,
+              baseline=_baseline)
 
 
 @dataclass(frozen=True)
@@ -207,28 +220,20 @@ def blob_to_vec(blob: bytes) -> np.ndarray:
 
 class Store:
     def __init__(self, url: str | None = None, *, redactor: Callable[[str], str] | None = None) -> None:
-        url = url or default_url()
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.url = url
-        self.engine = create_engine(url)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        create_schema(Base.metadata, self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.db = open_database(CHAIN, url)
+        self.url, self.engine = self.db.url, self.db.engine
         self.redact = redactor or default_redactor()
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any exception."""
-        with self._sessions() as s, s.begin():
-            yield s
+        return self.db.session()
+
+    def dispose(self) -> None:
+        self.db.dispose()
 
     # ---- workspaces ----------------------------------------------------------------------------------
     def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None) -> Workspace:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise WorkspaceExistsError(f"Workspace names must be 1-100 characters, got {name!r}.")
+        name = check_name(name.strip(), "workspace")  # it becomes a folder name (exports) and a key
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
                 raise WorkspaceExistsError(f"A workspace named {name!r} already exists; pick another name.")
@@ -440,11 +445,17 @@ class Store:
             return p
 
     def record_turn(self, conversation_id: int, customer_text: str, proposal: dict[str, Any],
-                    handoff_reason: str | None, now: datetime | None = None) -> tuple[Message, Proposal]:
-        """Store a customer message and the bot's proposal together (and the handoff, if any)."""
+                    handoff_reason: str | None, now: datetime | None = None,
+                    send: bool = False) -> tuple[Message, Proposal]:
+        """Store a customer message and the bot's proposal together (and the handoff, if any).
+
+        `send`: the bot replies itself (the customer channel) in the same transaction, unless it hands
+        over or a human already holds the conversation; then the proposal waits for an agent as usual.
+        """
         now = now or utcnow()
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
+            send = send and not handoff_reason and conv.status != "handoff"
             msg = Message(conversation_id=conversation_id, role="customer", text=self.redact(customer_text),
                           created_at=now)
             s.add(msg)
@@ -460,6 +471,11 @@ class Store:
                 conv.status = "handoff"
                 s.add(Handoff(conversation_id=conversation_id, reason=handoff_reason[:200], by="bot", created_at=now))
             s.flush()
+            if send:
+                prop.sent_text, prop.sent_at, prop.edited = prop.text, now, False
+                s.add(Message(conversation_id=conversation_id, role="agent", text=prop.text, created_at=now,
+                              proposal_id=prop.id))
+                s.flush()
             return msg, prop
 
     def record_sent(self, proposal_id: int, text: str, now: datetime | None = None) -> Message:
@@ -526,10 +542,3 @@ def _chunk_row(chunk: ChunkData, doc: Document, workspace_id: int, vec: np.ndarr
                  end=chunk.end, text=chunk.text, meta=json.loads(json.dumps(chunk.meta)),
                  content_hash=chunk.content_hash, encoder=encoder, embedding=_vec_to_blob(vec))
 
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")  # the console and the CLI may use the file at once
-    cur.execute("PRAGMA busy_timeout=30000")  # wait for another writer's transaction instead of failing
-    cur.close()

@@ -16,9 +16,11 @@ from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
 from finance_monitor.settings import default_db_url
 from finance_monitor.store import Store
+from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
 st.set_page_config(page_title="Risk monitor", layout="wide")
+identity = gate("monitor.read", title="Risk monitor")
 
 
 @st.cache_resource
@@ -189,7 +191,7 @@ PAGES = {"Overview": overview, "Alerts": alert_feed, "Entities": entity_page, "S
 def main() -> None:
     store = get_store(default_db_url())
     page = st.sidebar.radio("Page", list(PAGES), key="page")
-    st.sidebar.caption(f"Store: {store.url}")
+    st.sidebar.caption(f"Store: {store.masked_url}")
     PAGES[page](store)
     render_sidebar(st, ["fin-sentiment", "fin-topic", "fin-ner"])
 

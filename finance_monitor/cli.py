@@ -28,9 +28,10 @@ def _now() -> datetime:
 
 
 def _settings(db: str | None):
-    from finance_monitor.settings import MonitorSettings
+    from finance_monitor.settings import DB_ENV, DB_FILE, MonitorSettings
+    from shared.db.urls import resolve_url
 
-    return MonitorSettings(db_url=db) if db else MonitorSettings()
+    return MonitorSettings(db_url=resolve_url(db, env_var=DB_ENV, db_file=DB_FILE))
 
 
 def _store(db: str | None):
@@ -56,7 +57,7 @@ def run(db: str | None = DB) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     daemon = MonitorDaemon(_settings(db))
-    typer.echo(f"monitor scheduler started on {daemon.monitor.store.url} (Ctrl-C to stop)")
+    typer.echo(f"monitor scheduler started on {daemon.monitor.store.masked_url} (Ctrl-C to stop)")
     daemon.start()
 
 
@@ -86,7 +87,7 @@ def status(db: str | None = DB) -> None:
 
     store = _store(db)
     c = queries.counts(store)
-    typer.echo(f"store: {store.url}")
+    typer.echo(f"store: {store.masked_url}")
     typer.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.items()))
     held = StoreLock(store).held_by()
     typer.echo(f"scheduler: {'running as ' + held[0] + f' (heartbeat {held[1]:%H:%M:%S} UTC)' if held else 'not running'}")
@@ -98,7 +99,9 @@ def status(db: str | None = DB) -> None:
 
 
 @app.command()
-def prepare(method: str = typer.Option("head", help="Fine-tuning method for the three models: head, lora, full, topk."),
+def prepare(method: str | None = typer.Option(
+                None, help="Fine-tuning method for all three models: head, lora, full, topk (default: each model's "
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970; NER head)."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
     """Fine-tune the sentiment (Financial PhraseBank), topic (Reuters R8) and ORG/PER tagger (FiNER + Wikigold)

@@ -18,8 +18,6 @@ from finance_monitor import ingest, rule_store, scoring, sinks
 from finance_monitor.monitor import Monitor
 from finance_monitor.store import MetaRow, SourceRow, Store
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
-SCHEDULER_COMMAND = ("verticals", "monitor", "run")  # the daemon ./scripts/demo starts next to the dashboard
 SOURCE = "guardian-2020"
 START = datetime(2020, 1, 1, tzinfo=timezone.utc)
 END = datetime(2020, 7, 19, tzinfo=timezone.utc)
@@ -83,7 +81,7 @@ def replay(monitor: Monitor, start: datetime = START, end: datetime = END,
     return time.perf_counter() - started
 
 
-def prepare(data_dir: Path | None = None, store: Store | None = None, *, method: str = "head") -> None:
+def prepare(data_dir: Path | None = None, store: Store | None = None, *, method: str | None = None) -> None:
     """Train/load the models through the core, configure the monitor, replay the 2020 headlines once."""
     from finance_monitor.models import ensure_models
 

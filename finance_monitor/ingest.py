@@ -25,6 +25,7 @@ from finance_monitor.settings import FetchSettings
 from finance_monitor.sources import KINDS
 from finance_monitor.sources.base import FetchResult, RawItem
 from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore
+from shared.names import check_name
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ def add_source(store: Store, name: str, kind: str, location: str, *, interval_s:
                options: dict[str, Any] | None = None, now: datetime) -> SourceRow:
     if kind not in KINDS:
         raise SourceConfigError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not name.strip():
-        raise SourceConfigError("a source needs a non-empty name")
+    check_name(name, "source")
     if kind == "rss" and urlsplit(location).scheme not in ("http", "https"):
         raise SourceConfigError(f"an rss source needs an http(s) URL, got {location!r}")
     if interval_s <= 0:

@@ -31,14 +31,14 @@ class StoreLock:
                     s.add(LockRow(name=self.name, holder=self.holder, acquired_at=now, heartbeat_at=now))
                 elif row.holder != self.holder and now - row.heartbeat_at < self.ttl:
                     raise SchedulerLockedError(
-                        f"another scheduler ({row.holder}) already runs against {self.store.url} "
+                        f"another scheduler ({row.holder}) already runs against {self.store.masked_url} "
                         f"(since {row.acquired_at:%Y-%m-%d %H:%M:%S} UTC, last heartbeat "
                         f"{row.heartbeat_at:%H:%M:%S}); stop it first, or wait {self.ttl.seconds}s if it died"
                     )
                 else:  # ours already, or stale: take it over
                     row.holder, row.acquired_at, row.heartbeat_at = self.holder, now, now
         except IntegrityError as exc:  # two starts raced to insert the row: the other one won
-            raise SchedulerLockedError(f"another scheduler took the lock on {self.store.url} at the same moment") from exc
+            raise SchedulerLockedError(f"another scheduler took the lock on {self.store.masked_url} at the same moment") from exc
 
     def heartbeat(self, now: datetime) -> bool:
         """Refresh the lease; False if it was lost (taken over after we stalled past the TTL)."""

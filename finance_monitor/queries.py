@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, or_, select
 
+from finance_monitor.errors import NotFoundError, RuleError
 from finance_monitor.store import (
     AlertItemRow,
     AlertRow,
@@ -104,7 +105,7 @@ def scored_frame(store: Store, since: datetime | None = None, until: datetime | 
 
 
 def trends(store: Store, freq: str = "1D", subject_type: str | None = None, subjects: list[str] | None = None,
-           since: datetime | None = None) -> pd.DataFrame:
+           since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
     with store.session() as s:
         q = select(TrendRow.subject_type, TrendRow.subject, TrendRow.bucket_start, TrendRow.volume,
                    TrendRow.mean_sentiment, TrendRow.neg_share).where(TrendRow.freq == freq)
@@ -114,6 +115,8 @@ def trends(store: Store, freq: str = "1D", subject_type: str | None = None, subj
             q = q.where(TrendRow.subject.in_(subjects))
         if since:
             q = q.where(TrendRow.bucket_start >= since)
+        if until:
+            q = q.where(TrendRow.bucket_start < until)
         df = pd.DataFrame(s.execute(q.order_by(TrendRow.bucket_start)).all(),
                           columns=["subject_type", "subject", "bucket_start", "volume", "mean_sentiment", "neg_share"])
     df["bucket_start"] = pd.to_datetime(df["bucket_start"], utc=True)
@@ -133,6 +136,28 @@ def alerts(store: Store, statuses: tuple[str, ...] = ("open", "acknowledged")) -
         rows = s.execute(select(*[getattr(AlertRow, c) for c in cols]).where(AlertRow.status.in_(statuses))
                          .order_by(AlertRow.first_fired_at.desc(), AlertRow.id.desc())).all()
     return pd.DataFrame(rows, columns=cols)
+
+
+def alert(store: Store, alert_id: int) -> dict[str, Any]:
+    """One alert, whatever its status."""
+    frame = alerts(store, ("open", "acknowledged", "resolved"))
+    row = frame[frame["id"] == alert_id]
+    if row.empty:
+        raise NotFoundError(f"no alert with id {alert_id}; list open alerts to find one")
+    return row.iloc[0].to_dict()
+
+
+def subject_items(store: Store, subject_type: str, subject: str, since: datetime | None = None,
+                  until: datetime | None = None, limit: int = 100) -> pd.DataFrame:
+    """Scored items of one topic (model or user topic) or one entity published in [since, until], newest first."""
+    if subject_type not in ("topic", "entity"):
+        raise RuleError(f"subject type must be 'topic' or 'entity', got {subject_type!r}")
+    df = scored_frame(store, since=since, until=until)
+    if subject_type == "topic":
+        keep = (df["topic"] == subject) | (df["custom_topic"] == subject)
+    else:
+        keep = df["entities"].apply(lambda ents: subject in ents)
+    return df[keep].sort_values("published_at", ascending=False).head(limit).reset_index(drop=True)
 
 
 def alert_items(store: Store, alert_id: int) -> pd.DataFrame:

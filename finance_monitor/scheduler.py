@@ -16,6 +16,7 @@ from finance_monitor import jobs
 from finance_monitor.locking import StoreLock
 from finance_monitor.monitor import Monitor
 from finance_monitor.settings import MonitorSettings
+from shared.db.engine import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def build_scheduler(settings: MonitorSettings, *, background: bool = False) -> A
 
     cls = BackgroundScheduler if background else BlockingScheduler
     scheduler = cls(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.db_url, tablename=JOB_TABLE)},
+        # The job store shares the facility's engine settings (busy timeout, pool, UTC sessions).
+        jobstores={"default": SQLAlchemyJobStore(engine=make_engine(settings.db_url), tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=2)},  # heartbeat must not wait behind a long job
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.schedule.misfire_grace_s},
         timezone=timezone.utc,

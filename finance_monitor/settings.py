@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from finance_monitor.errors import MonitorError
-from shared.paths import verticals_home
+from shared.db.urls import resolve_url
 
 
 class SettingsError(MonitorError, ValueError):
     """A setting is out of range."""
 
 
+DB_ENV = "VERTICALS_MONITOR_DB"
+DB_FILE = "finance_monitor.db"
+
+
 def default_db_url() -> str:
     """`$VERTICALS_MONITOR_DB` if set (e.g. a PostgreSQL URL), else SQLite in the verticals home."""
-    return os.environ.get("VERTICALS_MONITOR_DB") or f"sqlite:///{verticals_home() / 'finance_monitor.db'}"
+    return resolve_url(None, env_var=DB_ENV, db_file=DB_FILE)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from finance_monitor.errors import MonitorError, NotFoundError, SinkError
 from finance_monitor.store import NotificationRow, SinkRow, Store
+from shared.names import check_name
 
 log = logging.getLogger("finance_monitor.alerts")
 
@@ -117,6 +118,7 @@ def build_sink(name: str, kind: str, config: dict[str, Any]) -> AlertSink:
 
 
 def add_sink(store: Store, name: str, kind: str, config: dict[str, Any] | None = None) -> None:
+    check_name(name, "sink")
     build_sink(name, kind, config or {})  # validates before anything is written
     with store.session() as s:
         if s.scalar(select(SinkRow).where(SinkRow.name == name)):

@@ -8,49 +8,28 @@ re-run after a crash adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
-    create_engine,
-    event,
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from finance_monitor.settings import default_db_url
-from shared.db import create_schema
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores naive UTC, returns aware UTC: SQLite has no time zones, and we never want local time."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given to the store: pass an aware UTC datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+from finance_monitor.settings import DB_ENV, DB_FILE
+from shared.db import Chain, Database, UTCDateTime, ensure_schema, resolve_url
 
 
 class Base(DeclarativeBase):
@@ -255,43 +234,35 @@ class LockRow(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers (dashboard) never block the scheduler's writers
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+CHAIN = Chain("monitor", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
+              db_file=DB_FILE)
 
 
 class Store:
-    """Engine + session factory over one database; `create_all` is idempotent."""
+    """Engine + session factory over one database, checked against the migrations when opened."""
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
-        self.url = url or default_db_url()
-        if engine is None:
-            kwargs: dict[str, Any] = {}
-            if self.url.startswith("sqlite"):
-                kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-            engine = create_engine(self.url, **kwargs)
-            if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-        create_schema(Base.metadata, engine)
+        if engine is not None:
+            self.db = Database(url or engine.url.render_as_string(hide_password=False), engine=engine)
+        else:
+            self.db = Database(resolve_url(url, env_var=DB_ENV, db_file=DB_FILE))
+        ensure_schema(CHAIN, self.db.engine)
+        self.url, self.engine = self.db.url, self.db.engine
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    @property
+    def masked_url(self) -> str:
+        return self.db.masked_url
+
+    def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any error (nothing half-written)."""
-        with self._sessions() as session, session.begin():
-            yield session
+        return self.db.session()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        self.db.dispose()
 
 
 def insert_ignore(store_or_dialect: Store | str, table: Any) -> Any:

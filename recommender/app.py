@@ -11,6 +11,7 @@ from recommender.config_store import ConfigStore
 from recommender.demo import TEXT_MODEL_NAME, artifact_dir, config_db
 from recommender.errors import RecommenderError
 from shared.datasets.movielens import CITATION, LICENSE
+from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
 CURRENT = "(current sliders)"
@@ -62,6 +63,7 @@ def pick_config(store: ConfigStore, label: str, current: RecConfig | None, key: 
 
 def main() -> None:
     st.set_page_config(page_title="Recommender preview", layout="wide")
+    identity = gate("rec.use", title="Recommender preview")
     st.title("Text-aware recommender — preview")
     path = str(artifact_dir())
     try:
@@ -69,7 +71,7 @@ def main() -> None:
     except RecommenderError as exc:
         show_error(exc)
         st.stop()
-    store = get_store(str(config_db()))
+    store = get_store(config_db())
     config = sidebar_config()
 
     st.sidebar.header("Save configuration")

@@ -21,14 +21,17 @@ def _load(name: str):
     return Recommender.load(artifact_dir(name))
 
 
+DB = typer.Option(None, "--db", help="Saved configurations: SQLAlchemy URL (default: $VERTICALS_REC_DB, "
+                 "else SQLite under $VERTICALS_HOME).")
+
+
 def _config(name: str | None, n: int, ranker: float, text: float, collaborative: float, popularity: float,
-            recency: float, mmr: float, fresh: float = 0.1):
+            recency: float, mmr: float, fresh: float = 0.1, db: str | None = None):
     from recommender.config import BlendConfig, DiversityConfig, RecConfig
     from recommender.config_store import ConfigStore
-    from recommender.demo import config_db
 
     if name:
-        cfg = ConfigStore(config_db()).load(name)
+        cfg = ConfigStore(db).load(name)
         return RecConfig(blend=cfg.blend, diversity=cfg.diversity, n=n)
     return RecConfig(blend=BlendConfig(ranker=ranker, text=text, collaborative=collaborative,
                                        popularity=popularity, recency=recency),
@@ -92,9 +95,10 @@ def recommend(user: str | None = typer.Option(None, help="a known user id"),
               config: str | None = typer.Option(None, help="a saved configuration name"),
               ranker: float = 1.0, text_weight: float = 0.0, collaborative: float = 0.0,
               popularity: float = 0.0, recency: float = 0.0, mmr: float = 1.0,
-              fresh: float = typer.Option(0.1, help="share of the list kept for items with no views yet")) -> None:
+              fresh: float = typer.Option(0.1, help="share of the list kept for items with no views yet"),
+              db: str | None = DB) -> None:
     """Top-N recommendations with the per-signal scores and a reason for each."""
-    cfg = _config(config, n, ranker, text_weight, collaborative, popularity, recency, mmr, fresh)
+    cfg = _config(config, n, ranker, text_weight, collaborative, popularity, recency, mmr, fresh, db)
     rec = _load(name)
     history = [i.strip() for i in items.split(",") if i.strip()] if items else None
     out = rec.recommend(user, history=history, text=text, config=cfg)
@@ -115,9 +119,9 @@ def what_if(title: str = typer.Option(...), description: str = "", tags: str = "
 @_clear_errors
 def evaluate(name: str = "ml-100k", config: str | None = None, ranker: float = 1.0,
              text_weight: float = 0.0, collaborative: float = 0.0, popularity: float = 0.0,
-             recency: float = 0.0, mmr: float = 1.0) -> None:
+             recency: float = 0.0, mmr: float = 1.0, db: str | None = DB) -> None:
     """Offline Recall@10 / NDCG@10 / MRR / coverage of a configuration on the test window."""
-    cfg = _config(config, 10, ranker, text_weight, collaborative, popularity, recency, mmr)
+    cfg = _config(config, 10, ranker, text_weight, collaborative, popularity, recency, mmr, db=db)
     for k, v in _load(name).evaluate(cfg).items():
         typer.echo(f"{k:>10}: {v:.4f}" if isinstance(v, float) else f"{k:>10}: {v}")
 
@@ -125,13 +129,13 @@ def evaluate(name: str = "ml-100k", config: str | None = None, ranker: float = 1
 @app.command("save-config")
 @_clear_errors
 def save_config(config_name: str, ranker: float = 1.0, text_weight: float = 0.0, collaborative: float = 0.0,
-                popularity: float = 0.0, recency: float = 0.0, mmr: float = 1.0, n: int = 10) -> None:
+                popularity: float = 0.0, recency: float = 0.0, mmr: float = 1.0, n: int = 10,
+                db: str | None = DB) -> None:
     """Save a named blend/diversity configuration (shared with the preview app)."""
     from recommender.config_store import ConfigStore
-    from recommender.demo import config_db
 
     cfg = _config(None, n, ranker, text_weight, collaborative, popularity, recency, mmr)
-    ConfigStore(config_db()).save(config_name, cfg)
+    ConfigStore(db).save(config_name, cfg)
     typer.echo(f"saved configuration {config_name!r}")
 
 

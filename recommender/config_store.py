@@ -1,4 +1,8 @@
-"""Named preview configurations in a small SQLite table (SQLAlchemy Core); one row per name."""
+"""Named preview configurations in one table (SQLAlchemy Core); one row per name.
+
+SQLite under `$VERTICALS_HOME/recommender/configs.sqlite` by default, `$VERTICALS_REC_DB` or an explicit
+URL (PostgreSQL) otherwise.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,33 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, delete, insert, select
-
-from shared.db import create_schema
+from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
 
 from recommender.config import RecConfig
-from recommender.errors import RecConfigError
+from recommender.errors import RecConfigError, UnknownConfigError
+from shared.db import Chain, UTCDateTime, open_database
+from shared.names import check_name
 
 _meta = MetaData()
 configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=True),
-                Column("config", Text, nullable=False), Column("saved_at", DateTime(timezone=True), nullable=False))
+                Column("config", Text, nullable=False), Column("saved_at", UTCDateTime, nullable=False))
+
+DB_ENV = "VERTICALS_REC_DB"
+DB_FILE = "recommender/configs.sqlite"
+CHAIN = Chain("rec", _meta, str(Path(__file__).with_name("migrations")), env_var=DB_ENV, db_file=DB_FILE)
 
 
 class ConfigStore:
-    def __init__(self, url_or_path: str | Path) -> None:
-        url = str(url_or_path)
-        if "://" not in url:
-            Path(url).parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{url}"
-        self.engine = create_engine(url)
-        create_schema(_meta, self.engine)
+    def __init__(self, url_or_path: str | Path | None = None) -> None:
+        """`url_or_path`: a SQLAlchemy URL or a SQLite file path; None → `$VERTICALS_REC_DB` or the default."""
+        self.db = open_database(CHAIN, str(url_or_path) if url_or_path else None)
+        self.url, self.engine = self.db.url, self.db.engine
+
+    def dispose(self) -> None:
+        self.db.dispose()
 
     def save(self, name: str, config: RecConfig, now: datetime | None = None) -> None:
-        name = (name or "").strip()
-        if not name or len(name) > 80:
-            raise RecConfigError(f"A configuration needs a name of 1-80 characters, got {name!r}.")
+        name = check_name((name or "").strip(), "configuration")
         with self.engine.begin() as conn:  # one transaction: replace the row or leave the old one
             conn.execute(delete(configs).where(configs.c.name == name))
             conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()),
@@ -40,7 +46,7 @@ class ConfigStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(configs.c.config).where(configs.c.name == name)).first()
         if row is None:
-            raise RecConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
+            raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
         return RecConfig.from_dict(json.loads(row[0]))
 
     def names(self) -> list[str]:

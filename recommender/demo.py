@@ -9,19 +9,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from shared.names import child_path
 from shared.paths import verticals_home
 
-STREAMLIT_APP = Path(__file__).with_name("app.py")
 DEMO_NAME = "ml-100k"
 TEXT_MODEL_NAME = "rec-interest-ml100k"  # the fine-tuned text model's name in the core's registry
 
 
 def artifact_dir(name: str = DEMO_NAME) -> Path:
-    return verticals_home() / "recommender" / name
+    """A named artifact's folder under `$VERTICALS_HOME/recommender/`: a name, never a path."""
+    return child_path(verticals_home() / "recommender", name, "recommender artifact")
 
 
-def config_db() -> Path:
-    return verticals_home() / "recommender" / "configs.sqlite"
+def config_db() -> str:
+    """The saved configurations' database URL: `$VERTICALS_REC_DB`, else SQLite under the home."""
+    from recommender.config_store import DB_ENV, DB_FILE
+    from shared.db.urls import resolve_url
+
+    return resolve_url(None, env_var=DB_ENV, db_file=DB_FILE)
 
 
 def prepare(data_dir: Path | None = None, force: bool = False, max_pairs: int = 1024) -> None:

@@ -17,6 +17,10 @@ class RecConfigError(RecommenderError, ValueError):
     """A blend/diversity/training setting is out of range."""
 
 
+class UnknownConfigError(RecConfigError, LookupError):
+    """No saved configuration by that name."""
+
+
 class UnknownUserError(RecommenderError, LookupError):
     def __init__(self, user_id: object) -> None:
         super().__init__(f"No user with id {user_id!r} in the interaction data. Pick a known user, "

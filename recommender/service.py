@@ -326,6 +326,8 @@ class Recommender:
     def save(self, path: Path) -> None:
         """Write to a temp folder next to `path`, then swap it in: a crash never leaves half an artifact."""
         path = Path(path)
+        if path.exists() and not (path / "meta.json").is_file():  # replacing it would delete someone's folder
+            raise RecDataError(f"{path} exists and is not a saved recommender: choose another name or folder.")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=path.name + ".", dir=path.parent))
         try:

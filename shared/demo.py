@@ -1,18 +1,22 @@
-"""What `./scripts/demo` runs: fine-tune the demo model, prepare each app's demo state, start the suite.
+"""What `./scripts/demo` runs: fine-tune the demo model, prepare each registered app's demo state (its spec's
+`prepare`), start the suite.
 
-Idempotent: models already in the registry are reused (pass --retrain to train them again).
+Idempotent: models already in the registry are reused (pass --retrain to train them again). An app that
+fails to load or to prepare is reported by name; the others are still prepared.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
+import sys
 import time
+import traceback
 
+from shared.apps import Registered, registered_apps
+from shared.errors import AppLoadError
 from shared.registry import Registry
 
-APPS = ("customer_service", "finance_monitor", "recommender")
 DEMO_MODEL = "fin-sentiment"
 SAMPLES = ["Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period in 2007.",
            "The company said it will cut 300 jobs after sales fell sharply.",
@@ -42,6 +46,27 @@ def core_demo(retrain: bool = False) -> None:
         print(f"{pred.label:>9} {pred.score:.2f}  {text}")
 
 
+def prepare_apps(registered: Registered | None = None) -> list[str]:
+    """Run each registered app's `prepare`; return one line per app that failed (name and error)."""
+    apps, failures = registered if registered is not None else registered_apps()
+    errors = [str(f) for f in failures]
+    for spec in apps:
+        try:
+            prepare = spec.load_prepare()
+        except AppLoadError as exc:
+            errors.append(str(exc))
+            continue
+        if prepare is None:
+            continue
+        print(f"\n== preparing {spec.name} ({spec.label}) demo", flush=True)
+        try:
+            prepare()
+        except Exception as exc:  # noqa: BLE001 - one app's failure must not stop the others' demo
+            traceback.print_exc()
+            errors.append(f"app {spec.name!r}: prepare failed: {type(exc).__name__}: {exc}")
+    return errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--retrain", action="store_true", help="Train the demo models again.")
@@ -49,15 +74,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     core_demo(args.retrain)
-    for app in APPS:
-        demo = importlib.import_module(f"{app}.demo")
-        print(f"\n== preparing {app} demo")
-        demo.prepare()
+    errors = prepare_apps()
+    for line in errors:
+        print(f"\033[31merror: {line}\033[0m" if sys.stderr.isatty() else f"error: {line}", file=sys.stderr)
     if args.no_up:
-        return
+        sys.exit(1 if errors else 0)
     from shared.cli.suite import up
 
-    up(host=None, scheduler=True, log_dir=None)  # typer defaults are OptionInfo objects outside the CLI
+    up()
 
 
 if __name__ == "__main__":

@@ -27,5 +27,25 @@ class RegistryError(VerticalsError, LookupError):
     """A task or version is not in the model registry."""
 
 
+class PromotionRefused(VerticalsError, ValueError):
+    """A version may not become current: it loses to its baseline on dev (override with --force)."""
+
+
 class UnknownLabelError(DataError):
     """A label seen at evaluation time was never seen in training."""
+
+
+class AppSpecError(VerticalsError, ValueError):
+    """An app's `AppSpec` is malformed (bad name, port, reference...): fix the app's spec.py."""
+
+
+class AppLoadError(VerticalsError, ImportError):
+    """A registered app's code (spec, CLI group, page, prepare, API router) could not be imported."""
+
+
+class InvalidNameError(ConfigError):
+    """A user-chosen name (workspace, model, artifact, sink...) breaks the one name rule in shared/names.py."""
+
+
+class UnsafeTargetError(ConfigError):
+    """A command would overwrite or delete something outside $VERTICALS_HOME without --force."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shared.errors import DatasetNotFoundError
+from shared.errors import DatasetNotFoundError, UnsafeTargetError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +32,24 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
             "financial_phrasebank/ and banking77/."
         )
     return Path(value).expanduser()
+
+
+def is_inside_home(path: str | os.PathLike[str]) -> bool:
+    home = verticals_home().resolve()
+    real = Path(path).expanduser().resolve()
+    return real == home or home in real.parents
+
+
+def check_output_folder(path: str | os.PathLike[str], force: bool = False, what: str = "output folder") -> Path:
+    """A folder a command may write into: refused when it already holds files, unless `force`.
+
+    An export that silently overwrote a folder the user pointed at by mistake loses their files; the one
+    exception is a folder this suite created under $VERTICALS_HOME, which it owns.
+    """
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UnsafeTargetError(f"The {what} {folder} is a file, not a folder: choose another path.")
+    if not force and folder.is_dir() and any(folder.iterdir()) and not is_inside_home(folder):
+        raise UnsafeTargetError(f"The {what} {folder} is not empty: choose an empty or new folder, or pass "
+                                f"--force to overwrite what is there.")
+    return folder

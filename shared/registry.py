@@ -8,20 +8,20 @@ renamed into place only when complete, so a crash never leaves a half-written ve
 from __future__ import annotations
 
 import json
+import logging
 import os
-import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from shared.card import CARD_FILE, ModelCard
-from shared.errors import ConfigError, RegistryError
+from shared.errors import PromotionRefused, RegistryError
+from shared.names import check_name as _check
 from shared.paths import verticals_home
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
+log = logging.getLogger(__name__)
 
 class Registry:
     def __init__(self, root: str | os.PathLike[str] | None = None):
@@ -48,7 +48,7 @@ class Registry:
         return index["current"]
 
     def path(self, name: str, version: str | None = None) -> Path:
-        version = version or self.current_version(name)
+        version = _check(version or self.current_version(name), "model version")  # index.json is a file too
         folder = self._task_dir(name) / version
         if not (folder / CARD_FILE).exists():
             raise RegistryError(f"Model {name!r} has no version {version!r}; it has "
@@ -73,8 +73,12 @@ class Registry:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True) -> str:
-        """Move a complete staged model in as the next version; optionally make it current."""
+    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True, force: bool = False) -> str:
+        """Move a complete staged model in as the next version; optionally make it current.
+
+        A version that loses to its baseline on dev is saved but not made current unless `force`
+        (`promotion_blocker` says why); the caller reads `current_version` to know which happened.
+        """
         check_name(name)
         task_dir = self.root / name
         task_dir.mkdir(exist_ok=True)
@@ -94,11 +98,25 @@ class Registry:
         index = self._index(name, missing_ok=True)
         self._write_index(name, index)
         if promote:
-            self.promote(name, version)
+            reason = None if force else promotion_blocker(card)
+            if reason is None:
+                self.promote(name, version, force=True)
+            else:
+                log.warning("%s %s saved but not made current: %s", name, version, reason)
         return version
 
-    def promote(self, name: str, version: str) -> None:
+    def promotion_blocker(self, name: str, version: str) -> str | None:
+        """Why VERSION may not become current (it loses to its baseline on dev), or None."""
+        return promotion_blocker(self.card(name, version))
+
+    def promote(self, name: str, version: str, force: bool = False) -> None:
+        """Make VERSION current; refused for a model below its baseline on dev unless `force`."""
         self.path(name, version)  # validates
+        reason = None if force else self.promotion_blocker(name, version)
+        if reason is not None:
+            raise PromotionRefused(f"Not promoting {name} {version}: {reason}. Improve the model (more epochs, "
+                                   f"another method or base model), or promote anyway with "
+                                   f"`verticals models promote {name} {version} --force`.")
         index = self._index(name)
         index["current"] = version
         index.setdefault("promotions", []).append(version)
@@ -117,7 +135,7 @@ class Registry:
 
     # -- internals -----------------------------------------------------------------------------
     def _task_dir(self, name: str) -> Path:
-        folder = self.root / name
+        folder = self.root / check_name(name)
         if not (folder / "index.json").exists():
             known = ", ".join(self.names()) or "none yet"
             raise RegistryError(f"No model named {name!r} in the registry at {self.root} (known: {known}). "
@@ -125,7 +143,7 @@ class Registry:
         return folder
 
     def _index(self, name: str, missing_ok: bool = False) -> dict:
-        path = self.root / name / "index.json"
+        path = self.root / check_name(name) / "index.json"
         if not path.exists():
             if missing_ok:
                 return {"current": None, "promotions": []}
@@ -140,7 +158,14 @@ class Registry:
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name or ""):
-        raise ConfigError(f"Model name {name!r} is not valid: use letters, digits, '-', '_' or '.', "
-                          f"up to 64 characters, starting with a letter or digit.")
-    return name
+    """A registry task name: the suite's one name rule (shared/names.py)."""
+    return _check(name, "model")
+
+
+def promotion_blocker(card: ModelCard) -> str | None:
+    """A classifier whose dev accuracy is below its TF-IDF + logistic regression baseline's is held back."""
+    if card.task != "classification":
+        return None
+    from shared.tasks.classification.baseline import loses_to_baseline
+
+    return loses_to_baseline(card.metrics)

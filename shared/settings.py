@@ -8,17 +8,33 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
+from shared.auth.settings import AuthSettings
 from shared.paths import PROJECT_ROOT
 
+if TYPE_CHECKING:
+    from shared.apps import AppSpec
 
-class Ports(BaseSettings):
-    customer_service: int = 8501
-    finance_monitor: int = 8502
-    recommender: int = 8503
+
+class ApiSettings(BaseSettings):
+    """The HTTP API (`verticals serve`); see docs/api.md."""
+
+    port: int = Field(default=8500, description="Port the API listens on.")
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    public_chat: bool = Field(default=True, description="Customers may open bot conversations without an API key "
+                                                        "(the chat page); each is then reachable only by its token.")
+    anonymous_rate_per_minute: int = Field(default=120, ge=0, description="Per-address limit without a key.")
+    sse_interval_s: float = Field(default=0.5, gt=0, description="How often the event stream looks for new messages.")
 
 
 class Settings(BaseSettings):
@@ -28,7 +44,11 @@ class Settings(BaseSettings):
     home: Path = Field(default=PROJECT_ROOT / "var", description="Registry, caches and app databases.")
     data: Path | None = Field(default=None, description="Public data folder (financial_phrasebank/, banking77/).")
     host: str = Field(default="127.0.0.1", description="Address the apps listen on.")
-    ports: Ports = Field(default_factory=Ports)
+    ports: dict[str, int] = Field(default_factory=dict, description=(
+        "Port per registered app name (`[ports] bot = 8601`, or VERTICALS_PORTS__BOT); an app not listed "
+        "listens on its spec's default_port."))
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="OIDC roles (docs/teams.md).")
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod
@@ -36,6 +56,19 @@ class Settings(BaseSettings):
                                    env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @field_validator("ports")
+    @classmethod
+    def _ports_in_range(cls, ports: dict[str, int]) -> dict[str, int]:
+        for name, port in ports.items():
+            if not 1 <= port <= 65535:
+                raise ValueError(f"port {port} for {name!r} must be in 1-65535 ([ports] in verticals.toml or "
+                                 f"VERTICALS_PORTS__{name.upper()})")
+        return ports
+
+    def port(self, app: AppSpec) -> int:
+        """Where the app's page listens: the `[ports]` entry for its name, else its spec's default."""
+        return self.ports.get(app.name, app.default_port)
 
 
 @lru_cache(maxsize=1)

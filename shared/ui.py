@@ -1,44 +1,54 @@
-"""Suite navigation for the apps' sidebars: links to the three apps and the models each one uses."""
+"""Suite navigation for the apps' sidebars: links to every registered app and the models each page uses."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from shared.registry import Registry
+from shared.apps import Registered, registered_apps
 from shared.errors import RegistryError
+from shared.registry import Registry
 
 
 def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:
     """Name, current version and test metrics of each registered model (missing ones say so)."""
+    from shared.tasks.classification.baseline import short_comparison
+
     registry = registry or Registry()
     rows = []
     for name in names:
         try:
             card = registry.current(name)
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in card.metrics.items() if isinstance(v, (int, float)))
-            rows.append({"model": name, "version": card.version, "method": card.method, "test metrics": metrics})
+            rows.append({"model": name, "version": card.version, "method": card.method, "test metrics": metrics,
+                         "vs baseline": short_comparison(card.metrics)})
         except RegistryError:
-            rows.append({"model": name, "version": "not trained", "method": "", "test metrics": ""})
+            rows.append({"model": name, "version": "not trained", "method": "", "test metrics": "",
+                         "vs baseline": ""})
     return rows
 
 
-def suite_links() -> list[tuple[str, str]]:
-    from shared.cli.suite import APPS
+def suite_links(registered: Registered | None = None) -> list[tuple[str, str]]:
+    """(label, URL) of every registered app's page, on the ports `verticals up` gives them."""
     from shared.settings import get_settings
 
     s = get_settings()
-    ports = s.ports.model_dump()
-    return [(label, f"http://{s.host if s.host != '0.0.0.0' else 'localhost'}:{ports[app]}") for app, label in APPS.items()]
+    apps = (registered if registered is not None else registered_apps()).apps
+    host = s.host if s.host != "0.0.0.0" else "localhost"
+    return [(app.label, f"http://{host}:{s.port(app)}") for app in apps]
 
 
 def render_sidebar(st: Any, model_names: Iterable[str]) -> None:
     """Call from an app page: `render_sidebar(st, ["fin-sentiment", "fin-topic"])`."""
+    registered = registered_apps()
     with st.sidebar:
         st.markdown("**verticals suite**")
-        for label, url in suite_links():
+        for label, url in suite_links(registered):
             st.markdown(f"- [{label}]({url})")
+        for failure in registered.failures:  # reported where a user looks, never silently left out
+            st.caption(f"⚠ {failure}")
         st.caption("Models in use (from the registry)")
         # Markdown, not a table: the pages' own tables stay the only ones on screen.
         for row in model_rows(model_names):
-            detail = f"{row['version']} · {row['method']} · {row['test metrics']}".strip(" ·")
+            detail = " · ".join(v for v in (row["version"], row["method"], row["test metrics"], row["vs baseline"]) if v)
             st.markdown(f"- `{row['model']}` {detail}")

@@ -7,4 +7,4 @@ Sign-in (local accounts, OpenID Connect) and API keys produce an `Identity`; ser
 from shared.auth.identity import SYSTEM, Identity, PermissionDenied, require
 from shared.auth.roles import PERMISSIONS, ROLES
 
-__all__ = ["Identity", "PermissionDenied", "require", "SYSTEM", "ROLES", "PERMISSIONS"]
+__all__ = ["PERMISSIONS", "ROLES", "SYSTEM", "Identity", "PermissionDenied", "require"]

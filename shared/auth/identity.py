@@ -47,3 +47,15 @@ def require(actor: Identity | None, permission: str) -> Identity:
         raise PermissionDenied(f"{who.name} (role {who.role}) may not do this: it needs {permission!r}; "
                                "ask an admin for a role that grants it")
     return who
+
+
+def operator() -> Identity:
+    """The person at this machine's shell: the CLI acts with every permission, recorded by OS user."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        user = "unknown"
+    return Identity(name=f"cli:{user}@{socket.gethostname()}", role="admin", kind="system")

@@ -1,4 +1,5 @@
-"""`verticals up`: start the three apps and the monitor's scheduler, wait for health, stop all on Ctrl-C."""
+"""`verticals up`: start every registered app's page and background services, wait for health, stop all on
+Ctrl-C. An app that fails to load is a FAIL line naming its error; the other apps start."""
 
 from __future__ import annotations
 
@@ -8,37 +9,70 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from shared.apps import Registered, registered_apps
+from shared.errors import AppLoadError
 from shared.paths import PROJECT_ROOT
-
-APPS = {"customer_service": "Customer-service console", "finance_monitor": "Risk dashboard",
-        "recommender": "Recommendation preview"}
 
 
 @dataclass
 class Service:
-    name: str
+    name: str  # also the log file's name
+    label: str
     argv: list[str]
     health_url: str | None
     process: subprocess.Popen | None = None
+    error: str | None = None  # set when the service cannot start at all (its app failed to load)
+
+    @property
+    def url(self) -> str:
+        return self.health_url.rsplit("/_stcore", 1)[0].removesuffix("/healthz") if self.health_url \
+            else "(background jobs)"
 
 
-def plan(host: str, ports: dict[str, int], scheduler: bool = True) -> list[Service]:
-    services = []
-    for app, port in ports.items():
-        page = PROJECT_ROOT / app / "app.py"
-        if not page.exists():
+def plan(host: str, ports: Mapping[str, int] | None = None, scheduler: bool = True,
+         registered: Registered | None = None, api_port: int | None = None) -> list[Service]:
+    """One Streamlit service per registered app (port: `ports[name]`, else the spec's default), then the
+    apps' background services when `scheduler` is set. Apps that failed to load come back with `error` set."""
+    apps, failures = registered if registered is not None else registered_apps()
+    ports = ports or {}
+    services: list[Service] = []
+    taken: dict[int, str] = {}
+    for spec in apps:
+        port = ports.get(spec.name, spec.default_port)
+        try:
+            page = spec.page_path()
+        except AppLoadError as exc:
+            services.append(Service(spec.name, spec.label, [], None, error=str(exc)))
             continue
-        services.append(Service(app, [sys.executable, "-m", "streamlit", "run", str(page), "--server.port",
-                                      str(port), "--server.address", host, "--server.headless", "true",
-                                      "--browser.gatherUsageStats", "false"],
+        if port in taken:
+            services.append(Service(spec.name, spec.label, [], None, error=(
+                f"port {port} is also {taken[port]!r}'s: set [ports] {spec.name} = ... in verticals.toml "
+                f"or VERTICALS_PORTS__{spec.name.upper()}")))
+            continue
+        taken[port] = spec.name
+        services.append(Service(spec.name, spec.label,
+                                [sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port),
+                                 "--server.address", host, "--server.headless", "true",
+                                 "--browser.gatherUsageStats", "false"],
                                 f"http://{host}:{port}/_stcore/health"))
-    if scheduler and (PROJECT_ROOT / "finance_monitor" / "scheduler.py").exists():
-        services.append(Service("scheduler", [sys.executable, "-m", "shared.cli.main", "monitor", "run"], None))
+    for failure in failures:
+        services.append(Service(failure.name, f"app {failure.name!r}", [], None, error=str(failure)))
+    if scheduler:
+        for spec in apps:
+            for svc in spec.services:
+                services.append(Service(f"{spec.name}-{svc.name}", svc.label,
+                                        [sys.executable, "-m", "shared.cli.main", *svc.command], None))
+    if api_port:
+        services.append(Service("api", "HTTP API (/docs, /chat/WS)",
+                                [sys.executable, "-m", "shared.cli.main", "serve", "--host", host, "--port",
+                                 str(api_port)], f"http://{host}:{api_port}/healthz"))
     return services
 
 
@@ -73,20 +107,25 @@ def stop_all(services: list[Service]) -> None:
                 os.killpg(s.process.pid, signal.SIGKILL)
 
 
-def up(host: str = typer.Option(None, help="Address to listen on (default from settings)."),
-       scheduler: bool = typer.Option(True, help="Also start the monitor's scheduler."),
-       log_dir: Path = typer.Option(None, help="Where each service's log goes (default $VERTICALS_HOME/logs).")) -> None:
+def up(host: Annotated[str | None, typer.Option(help="Address to listen on (default from settings).")] = None,
+       scheduler: Annotated[bool, typer.Option(help="Also start the apps' background services (e.g. the "
+                                                    "monitor's scheduler).")] = True,
+       log_dir: Annotated[Path | None, typer.Option(
+           help="Where each service's log goes (default $VERTICALS_HOME/logs).")] = None) -> None:
     """Start the suite; print the URLs; Ctrl-C stops everything cleanly."""
     from shared.settings import get_settings
 
     settings = get_settings()
     host = host or settings.host
+    from shared.auth.exposure import check_suite_exposure
+
+    check_suite_exposure(host, PROJECT_ROOT)  # nobody can sign in → loopback only (docs/teams.md)
     log_dir = log_dir or Path(os.environ.get("VERTICALS_HOME", settings.home)) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    services = plan(host, settings.ports.model_dump(), scheduler)
+    services = plan(host, settings.ports, scheduler, api_port=settings.api.port)
     stopping = False
 
-    def on_signal(signum, frame):  # noqa: ANN001 - signal handler signature
+    def on_signal(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
@@ -94,14 +133,16 @@ def up(host: str = typer.Option(None, help="Address to listen on (default from s
     signal.signal(signal.SIGTERM, on_signal)
     try:
         for s in services:
-            log = open(log_dir / f"{s.name}.log", "ab")
-            s.process = subprocess.Popen(s.argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                         cwd=PROJECT_ROOT)
+            if s.error is None:
+                with open(log_dir / f"{s.name}.log", "ab") as log:  # the child keeps its own descriptor
+                    s.process = subprocess.Popen(s.argv, stdout=log, stderr=subprocess.STDOUT,
+                                                 start_new_session=True, cwd=PROJECT_ROOT)
         for s in services:
+            if s.error is not None:
+                typer.secho(f"FAIL {s.label:<28} {s.error}", fg="red")
+                continue
             ok = wait_healthy(s)
-            where = s.health_url.rsplit("/_stcore", 1)[0] if s.health_url else "(background jobs)"
-            label = APPS.get(s.name, "Monitor scheduler")
-            typer.echo(f"{'up  ' if ok else 'FAIL'} {label:<28} {where}" +
+            typer.echo(f"{'up  ' if ok else 'FAIL'} {s.label:<28} {s.url}" +
                        ("" if ok else f"   see {log_dir / (s.name + '.log')}"))
         typer.echo("Ctrl-C stops the suite.")
         while not stopping:

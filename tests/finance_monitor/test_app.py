@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from finance_monitor import alerts, ingest, rule_store
-from finance_monitor.demo import STREAMLIT_APP
+from finance_monitor.spec import SPEC
 from finance_monitor.monitor import Monitor
 from finance_monitor.rules import Evaluation
 from finance_monitor.scoring import set_watch
@@ -37,7 +37,7 @@ def dashboard_store(store, tfidf_scorers, monkeypatch):
 
 
 def run_app() -> AppTest:
-    at = AppTest.from_file(str(STREAMLIT_APP), default_timeout=120)
+    at = AppTest.from_file(str(SPEC.page_path()), default_timeout=120)
     return at.run()
 
 

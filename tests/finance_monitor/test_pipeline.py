@@ -39,9 +39,13 @@ def run_worker(db: str, archive: Path, hook: str, kill_at: int) -> subprocess.Co
 
 
 def test_kill_mid_ingestion_then_restart_loses_nothing_and_sends_nothing_twice(fpb, tmp_path, http_server):
+    kill_mid_ingestion_then_restart(f"sqlite:///{tmp_path / 'crash.db'}", fpb, tmp_path, http_server)
+
+
+def kill_mid_ingestion_then_restart(db: str, fpb, tmp_path, http_server) -> None:
+    """Also run on PostgreSQL by tests/finance_monitor/test_postgres.py."""
     archive = build_archive(fpb, tmp_path / "archive.csv")
     hook = http_server.route("/hook", body=b"ok")
-    db = f"sqlite:///{tmp_path / 'crash.db'}"
     # Day d's items arrive at the step of day d+1, so the 14th item insert is day 14's, at 2020-01-15.
     crashed = run_worker(db, archive=tmp_path / "archive.csv", hook=hook, kill_at=14)
     assert crashed.returncode == -9, crashed.stderr[-2000:]

@@ -14,8 +14,17 @@ from finance_monitor.locking import StoreLock
 from finance_monitor.monitor import Monitor
 from finance_monitor.scheduler import JOB_TABLE, MonitorDaemon
 from finance_monitor.settings import MonitorSettings, ScheduleSettings
+from finance_monitor.store import Store
 from shared.paths import PROJECT_ROOT
 from tests.finance_monitor.conftest import T0
+
+
+@pytest.fixture
+def store(db_url):
+    """The lease and the job store on both back-ends: a SQLite file and a fresh PostgreSQL database."""
+    s = Store(db_url)
+    yield s
+    s.dispose()
 
 
 def test_lock_excludes_a_second_holder_until_stale(store):

@@ -3,13 +3,13 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recommender.demo import STREAMLIT_APP
+from recommender.spec import SPEC
 
 
 @pytest.fixture()
 def app(saved_home, monkeypatch):
     monkeypatch.setenv("VERTICALS_HOME", str(saved_home))
-    at = AppTest.from_file(str(STREAMLIT_APP), default_timeout=180)
+    at = AppTest.from_file(str(SPEC.page_path()), default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     return at
