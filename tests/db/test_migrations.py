@@ -164,7 +164,7 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
     engine.dispose()
     if not empty_db_url.startswith("sqlite"):
         output = _upgrade_cli("monitor", empty_db_url)
-        assert "monitor: unversioned -> monitor_0002" in output
+        assert "monitor: unversioned -> monitor_0003" in output  # head: + fm_item_mentions (NER)
     store = Store(empty_db_url)
     with store.session() as s:
         (src,) = s.query(SourceRow).all()

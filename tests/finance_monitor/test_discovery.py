@@ -177,7 +177,7 @@ def test_dashboard_lists_emerging_entities_watches_one_and_highlights_escaped(st
                                                                               monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from finance_monitor.demo import STREAMLIT_APP
+    from finance_monitor.spec import SPEC
 
     _, model = ner
     titles = HEADLINES + ["Hooli <b>bold</b> said Dan Brown will lead the bank."]
@@ -187,7 +187,7 @@ def test_dashboard_lists_emerging_entities_watches_one_and_highlights_escaped(st
     monitor.score(T0)
     monitor.aggregate(T0, since=T0 - timedelta(days=3))
     monkeypatch.setenv("VERTICALS_MONITOR_DB", store.url)
-    at = AppTest.from_file(str(STREAMLIT_APP), default_timeout=300).run()
+    at = AppTest.from_file(str(SPEC.page_path()), default_timeout=300).run()
     at.sidebar.radio(key="page").set_value("Entities").run()
     assert not at.exception
     emerging = at.dataframe[0].value
