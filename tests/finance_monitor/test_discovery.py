@@ -4,6 +4,7 @@ as emerging, and watched in one click."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pandas as pd
@@ -199,5 +200,7 @@ def test_dashboard_lists_emerging_entities_watches_one_and_highlights_escaped(st
     at.selectbox(key="entity").set_value("Hooli").run()
     shown = [e.proto.body for e in at.get("html")]
     bold = next(b for b in shown if "bold" in b)
-    assert "&lt;b&gt;bold&lt;/b&gt;" in bold and "<b>" not in bold  # the feed's markup is shown, not rendered
+    # the feed's markup is shown as text, never rendered: only our own <div>/<mark>/<sup> tags are tags
+    assert "&lt;" in bold and "&gt;" in bold and "<b>" not in bold and "</b>" not in bold
+    assert {t for t in re.findall(r"</?([a-z]+)", bold)} <= {"div", "mark", "sup"}
     assert any('<mark style="background:#fde68a" title="ORG">Hooli<sup>ORG</sup></mark>' in b for b in shown)
