@@ -58,7 +58,7 @@ if [ "$MODE" = cuda ]; then
 else
   step throughput_minilm 1200 "$PY" bench/throughput.py --samples 32 --skip-defaults \
     --json "$OUT_DIR/parts/throughput_minilm.json"
-  step mpnet_recipes 900 "$PY" bench/defaults.py --model minilm --datasets trec6 --limit 200 --epochs 1 \
+  step mpnet_recipes 900 "$PY" bench/defaults.py --model minilm --datasets trec6 --limit 120 --epochs 1 \
     --json "$OUT_DIR/parts/mpnet_recipes.json"
 fi
 

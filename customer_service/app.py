@@ -9,6 +9,8 @@ from customer_service import analytics as an
 from customer_service.console import conversation_label, conversation_view, ingest_uploads
 from customer_service.errors import CustomerServiceError
 from customer_service.workspace import Workspaces
+from shared.audit_page import render_audit
+from shared.auth import PermissionDenied
 from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
@@ -18,7 +20,7 @@ identity = gate("bot.chat", title="Support console")
 
 @st.cache_resource(show_spinner="Loading encoder…")
 def _encoder(name: str):
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder(name)
 
@@ -43,7 +45,9 @@ if not names:
     st.info("No workspaces yet. Run `verticals bot demo` or `verticals bot workspaces create NAME`.")
     st.stop()
 workspace = st.sidebar.selectbox("Workspace", names, key="workspace")
-page = st.sidebar.radio("Page", ["Chat", "Knowledge base", "Analytics"], key="page")
+# Knowledge base, analytics and the audit trail are supervisors' pages (bot.supervise).
+pages = ["Chat"] + (["Knowledge base", "Analytics", "Audit"] if identity.can("bot.supervise") else [])
+page = st.sidebar.radio("Page", pages, key="page")
 settings = ws.settings(workspace)
 if settings.attribution:
     st.sidebar.caption(settings.attribution)
@@ -57,7 +61,7 @@ def chat_page() -> None:
     with col_list:
         if st.button("New conversation", key="new_conv"):
             # Set the radio's own state before it is drawn, so the new conversation is selected.
-            st.session_state["conv_pick"] = bot.start()
+            st.session_state["conv_pick"] = bot.start(actor=identity)
             st.rerun()
         convs = ws.store.conversations(wid)
         if not convs:
@@ -74,6 +78,8 @@ def chat_page() -> None:
         for m in view.messages:
             with st.chat_message("user" if m.role == "customer" else "assistant"):
                 st.write(m.text)
+                if m.author:
+                    st.caption(f"sent by {m.author}")
         if view.pending is not None:
             p = view.pending
             with st.container(border=True):
@@ -90,25 +96,25 @@ def chat_page() -> None:
                 text = st.text_area("Reply (edit before sending)", value=p.text, key=f"edit_{p.id}", height=140)
                 b1, b2, b3, b4, b5 = st.columns(5)
                 if b1.button("Send", key="send", type="primary"):
-                    _act(lambda: bot.send(p.id, text))
+                    _act(lambda: bot.send(p.id, text, actor=identity))
                 if b2.button("Hand over", key="hand_over"):
-                    _act(lambda: bot.hand_over(view.id))
+                    _act(lambda: bot.hand_over(view.id, actor=identity))
                 if b3.button("Resolve", key="resolve"):
-                    _act(lambda: bot.resolve(view.id))
+                    _act(lambda: bot.resolve(view.id, actor=identity))
                 if b4.button("👍", key="up"):
-                    _act(lambda: bot.rate(p.id, 1))
+                    _act(lambda: bot.rate(p.id, 1, actor=identity))
                 if b5.button("👎", key="down"):
-                    _act(lambda: bot.rate(p.id, -1))
+                    _act(lambda: bot.rate(p.id, -1, actor=identity))
         else:
             b1, b2 = st.columns(2)
             if view.status != "resolved" and b1.button("Resolve", key="resolve"):
-                _act(lambda: bot.resolve(view.id))
+                _act(lambda: bot.resolve(view.id, actor=identity))
             if view.status == "open" and b2.button("Hand over", key="hand_over"):
-                _act(lambda: bot.hand_over(view.id))
+                _act(lambda: bot.hand_over(view.id, actor=identity))
         message = st.chat_input("Customer message", key="customer_msg")
         if message is not None:
             try:
-                bot.propose(view.id, message)
+                bot.propose(view.id, message, actor=identity)
             except CustomerServiceError as exc:
                 st.error(str(exc))
             else:
@@ -118,7 +124,7 @@ def chat_page() -> None:
 def _act(action) -> None:
     try:
         action()
-    except CustomerServiceError as exc:
+    except (CustomerServiceError, PermissionDenied) as exc:
         st.error(str(exc))
     else:
         st.rerun()
@@ -132,13 +138,14 @@ def knowledge_page() -> None:
     if files and st.button("Ingest", key="ingest", type="primary"):
         bar = st.progress(0.0, text="Ingesting…")
         results = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files],
-                                 progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
+                                 progress=lambda frac, text: bar.progress(min(1.0, frac), text=text), actor=identity)
         for r in results:
             (st.success if r.ok else st.error)(r.message)
     docs = ws.store.documents(wid)
     st.subheader(f"Documents ({len(docs)}) · {len(kb.index)} passages indexed")
     if not docs:
         st.caption("The knowledge base is empty.")
+        handoff_section()  # an intent-only workspace calibrates too
         return
     st.dataframe(pd.DataFrame([{"id": d.id, "name": d.name, "kind": d.kind, "chars": d.n_chars,
                                 "updated": d.updated_at} for d in docs]), hide_index=True)
@@ -148,10 +155,10 @@ def knowledge_page() -> None:
                  hide_index=True)
     c1, c2 = st.columns(2)
     if c1.button("Delete document", key="delete_doc"):
-        _act(lambda: kb.delete(choice))
+        _act(lambda: kb.delete(choice, actor=identity))
     if c2.button("Re-index", key="reindex"):
         bar = st.progress(0.0, text="Re-indexing…")
-        n = kb.reindex(progress=lambda frac, text: bar.progress(min(1.0, frac), text=text))
+        n = kb.reindex(progress=lambda frac, text: bar.progress(min(1.0, frac), text=text), actor=identity)
         st.success(f"Re-indexed {n} passages.")
     handoff_section()
 
@@ -179,7 +186,7 @@ def handoff_section() -> None:
 
         try:
             with st.spinner("Calibrating on the workspace's dev data…"):
-                result = calibrate_workspace(ws, workspace, texts)
+                result = calibrate_workspace(ws, workspace, texts, actor=identity)
         except VerticalsError as exc:  # nothing to calibrate on, a bad file, or not permitted
             st.error(str(exc))
         else:
@@ -211,4 +218,8 @@ def analytics_page() -> None:
     st.json(an.agent_actions(frame))
 
 
-{"Chat": chat_page, "Knowledge base": knowledge_page, "Analytics": analytics_page}[page]()
+def audit_page() -> None:
+    render_audit(st, lambda **kw: ws.store.audit_trail(actor=identity, **kw), "bot")
+
+
+{"Chat": chat_page, "Knowledge base": knowledge_page, "Analytics": analytics_page, "Audit": audit_page}[page]()

@@ -20,6 +20,7 @@ from customer_service.intents import IntentGuess, IntentModel, extract_slots, re
 from customer_service.knowledge import KnowledgeBase, Passage
 from customer_service.settings import MAX_MESSAGE_CHARS, WorkspaceSettings
 from customer_service.store import Store
+from shared.auth import Identity, require
 
 HANDOFF_TEXT = ("I'm not certain about this one, so I'm passing your question to a colleague who will "
                 "reply shortly.")
@@ -79,9 +80,7 @@ def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_START.search(text)) or (len(words) <= 10 and bool(_ANAPHORA.search(text)))
 
 
-_QUESTION_WORDS = frozenset("do does did i we you need can could should would will is are was what which how when "
-                            "where who why may might must have has a an the to for of in on at my our your it "
-                            "that this there and or but so please".split())
+_QUESTION_WORDS = frozenset(["do", "does", "did", "i", "we", "you", "need", "can", "could", "should", "would", "will", "is", "are", "was", "what", "which", "how", "when", "where", "who", "why", "may", "might", "must", "have", "has", "a", "an", "the", "to", "for", "of", "in", "on", "at", "my", "our", "your", "it", "that", "this", "there", "and", "or", "but", "so", "please"])
 
 
 def follow_up_query(text: str, previous: str) -> str:
@@ -131,15 +130,17 @@ class Bot:
                         retrieval_score=best, passages=passages, sources=_brief(passages), query=query, reason=reason)
 
     # ---- conversations (stored) ------------------------------------------------------------------------
-    def start(self, title: str = "", now: datetime | None = None) -> int:
+    def start(self, title: str = "", now: datetime | None = None, *, actor: Identity | None = None) -> int:
+        require(actor, "bot.chat")
         return self.store.start_conversation(self.workspace_id, title, now=now).id
 
     def propose(self, conversation_id: int, text: str, now: datetime | None = None,
-                send: bool = False) -> ProposalView:
+                send: bool = False, *, actor: Identity | None = None) -> ProposalView:
         """Decide and store the customer message with the proposal (one transaction).
 
         `send=True` (the customer channel): an answer is sent to the customer at once; a handoff, or a
         conversation an agent already holds, leaves the proposal for the console as usual."""
+        require(actor, "bot.chat")
         started = time.perf_counter()
         text = validate_message(text)
         self.store.conversation(self.workspace_id, conversation_id)  # unknown id -> clear error, nothing stored
@@ -159,28 +160,36 @@ class Bot:
                             retrieval_score=prop.retrieval_score, sources=prop.sources, generated=prop.generated,
                             latency_ms=latency, sent=prop.sent_text is not None)
 
-    def send(self, proposal_id: int, text: str | None = None, now: datetime | None = None) -> None:
-        """The agent sends the proposal, as is or edited."""
+    def send(self, proposal_id: int, text: str | None = None, now: datetime | None = None, *,
+             actor: Identity | None = None) -> None:
+        """The agent sends the proposal, as is or edited; the store records which agent."""
+        require(actor, "bot.chat")
         prop = self.store.proposal(proposal_id)
         final = validate_message(text if text is not None else prop.text)
-        self.store.record_sent(proposal_id, final, now=now)
+        self.store.record_sent(proposal_id, final, now=now, actor=actor)
 
-    def reply(self, conversation_id: int, text: str, now: datetime | None = None) -> None:
+    def reply(self, conversation_id: int, text: str, now: datetime | None = None, *,
+              actor: Identity | None = None) -> None:
+        require(actor, "bot.chat")
         self.store.conversation(self.workspace_id, conversation_id)
-        self.store.record_agent_message(conversation_id, validate_message(text), now=now)
+        self.store.record_agent_message(conversation_id, validate_message(text), now=now, actor=actor)
 
-    def hand_over(self, conversation_id: int, reason: str = "agent took over", now: datetime | None = None) -> None:
+    def hand_over(self, conversation_id: int, reason: str = "agent took over", now: datetime | None = None, *,
+                  actor: Identity | None = None) -> None:
+        require(actor, "bot.chat")
         self.store.conversation(self.workspace_id, conversation_id)
-        self.store.hand_over(conversation_id, reason, by="agent", now=now)
+        self.store.hand_over(conversation_id, reason, by="agent", now=now, actor=actor)
 
-    def resolve(self, conversation_id: int, now: datetime | None = None) -> None:
+    def resolve(self, conversation_id: int, now: datetime | None = None, *, actor: Identity | None = None) -> None:
+        require(actor, "bot.chat")
         self.store.conversation(self.workspace_id, conversation_id)
-        self.store.resolve(conversation_id, now=now)
+        self.store.resolve(conversation_id, now=now, actor=actor)
 
-    def rate(self, proposal_id: int, rating: int) -> None:
+    def rate(self, proposal_id: int, rating: int, *, actor: Identity | None = None) -> None:
+        require(actor, "bot.chat")
         if rating not in (-1, 1):
             raise InvalidMessageError(f"A rating is +1 (thumbs up) or -1 (thumbs down), got {rating!r}.")
-        self.store.set_rating(proposal_id, rating)
+        self.store.set_rating(proposal_id, rating, actor=actor)
 
 
 def _handoff_reason(guess: IntentGuess | None, best: float | None, settings: WorkspaceSettings) -> str:

@@ -99,5 +99,5 @@ def agent_reply(workspaces: Workspaces, workspace: str, conversation_id: int, te
     """An agent answers the customer; returns the stored message id."""
     require(actor, "bot.chat")
     bot = workspaces.bot(workspace)
-    bot.reply(conversation_id, text, now=now)
+    bot.reply(conversation_id, text, now=now, actor=actor)
     return max(m.id for m in workspaces.store.messages(conversation_id))

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from customer_service.settings import RetrievalSettings
+from shared.auth.identity import operator
 from shared.cli.errors import clear_errors as _clear_errors
 from shared.errors import VerticalsError
 
@@ -49,7 +50,8 @@ def workspaces_list(ctx: typer.Context, db: str | None = DB) -> None:
         s = ws.summary(name)
         typer.echo(f"{name}: {s['documents']} documents, {s['chunks']} chunks, intent model {s['intent_model']}, "
                    f"{s['templates']} templates, {s['conversations']} conversations, "
-                   f"thresholds intent {s['intent_threshold']:.3f} / retrieval {s['retrieval_threshold']:.3f}")
+                   f"thresholds intent {s['intent_threshold']:.3f} / retrieval {s['retrieval_threshold']:.3f} "
+                   + ("(calibrated)" if s["calibrated"] else f"(defaults: `verticals bot calibrate {name}`)"))
 
 
 @workspaces_app.command("create")
@@ -74,7 +76,7 @@ def workspaces_create(name: str, db: str | None = DB,
                                  templates=load_templates(str(templates)) if templates else {},
                                  generation=GenerationSettings(mode=generation, endpoint_url=endpoint_url),
                                  retrieval=RetrievalSettings(index_encoder=index_encoder))
-    _workspaces(db).create(name, settings)
+    _workspaces(db).create(name, settings, actor=operator())
     typer.echo(f"Created workspace {name!r}.")
 
 
@@ -87,7 +89,7 @@ def workspaces_delete(name: str, db: str | None = DB,
     ws.get(name)
     if not yes and not typer.confirm(f"Delete workspace {name!r} and all its data?"):
         raise typer.Exit(1)
-    ws.delete(name)
+    ws.delete(name, actor=operator())
     typer.echo(f"Deleted workspace {name!r}.")
 
 
@@ -103,7 +105,7 @@ def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CS
         try:
             if not path.is_file():
                 raise typer.BadParameter(f"{path} is not a file")
-            report = kb.ingest_bytes(path.name, path.read_bytes())
+            report = kb.ingest_bytes(path.name, path.read_bytes(), actor=operator())
             typer.echo(f"{path.name}: {report.status}, {report.n_chunks} chunks ({report.n_encoded} encoded, "
                        f"{report.n_removed} removed)")
         except (VerticalsError, typer.BadParameter) as exc:  # one bad file does not stop the others
@@ -128,7 +130,7 @@ def docs(workspace: str, db: str | None = DB) -> None:
 def delete_doc(workspace: str, document: str = typer.Argument(..., help="Document name or id."),
                db: str | None = DB) -> None:
     """Delete a document and its passages from the knowledge base."""
-    n = _workspaces(db).knowledge(workspace).delete(document)
+    n = _workspaces(db).knowledge(workspace).delete(document, actor=operator())
     typer.echo(f"Deleted {document!r} ({n} chunks).")
 
 
@@ -190,7 +192,8 @@ def blend(workspace: str, db: str | None = DB,
     if not (settings.intent_model and settings.intent_data) or settings.handoff.intent_confidence != "nearest":
         raise SettingsError(f"Workspace {workspace!r} needs an intent model, its intent_data and 'nearest' intent "
                             "confidence for the blend; set them with `verticals bot workspaces create`.")
-    settings = ws.choose_intent_blend(workspace, *dev_split(load_intent_base(settings.intent_data, data_dir)))
+    settings = ws.choose_intent_blend(workspace, *dev_split(load_intent_base(settings.intent_data, data_dir)),
+                                      actor=operator())
     typer.echo(f"{workspace}: intent blend lexical {settings.intent_lexical_weight}, "
                f"neighbours {settings.intent_neighbour_weight} (chosen on dev; 0 / 0 = the classifier alone)")
     _recalibrate(ws, workspace, data_dir)  # the blend changes the scores the thresholds were chosen on
@@ -200,7 +203,7 @@ def _recalibrate(ws: Any, workspace: str, data_dir: Path | None, out_of_scope: P
     from customer_service.workspace_calibration import calibrate_workspace, read_out_of_scope
 
     oos = read_out_of_scope(out_of_scope) if out_of_scope is not None else None
-    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir)
+    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir, actor=operator())
     for line in result.lines():
         typer.echo(f"{workspace}: {line}")
 
@@ -246,27 +249,29 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
         base = load_intent_base(settings.intent_data, data_dir)
         method = intent_method or settings.intent_method
         report = retrain_intents(settings.intent_model, base, export.intents, method=method,
-                                 epochs=epochs or default_intent_epochs(method), model=settings.intent_base_model)
+                                 epochs=epochs or default_intent_epochs(method), model=settings.intent_base_model,
+                                 actor=operator())
         ws.forget_intents(settings.intent_model)
         typer.echo(report.line())
         if report.promoted and settings.handoff.intent_confidence == "nearest":  # weights belong to one model
             from customer_service.feedback import dev_split
 
-            settings = ws.choose_intent_blend(workspace, *dev_split(base))
+            settings = ws.choose_intent_blend(workspace, *dev_split(base), actor=operator())
             typer.echo(f"intent blend chosen on dev: lexical {settings.intent_lexical_weight}, "
                        f"neighbours {settings.intent_neighbour_weight}")
         recalibrate = report.promoted
     if encoder:
         try:
             corpus = [c.text for c in ws.store.chunks(w.id)]
-            report = retrain_encoder(settings.retrieval.encoder, export.pairs, corpus, name=model_name(workspace))
+            report = retrain_encoder(settings.retrieval.encoder, export.pairs, corpus, name=model_name(workspace),
+                                     actor=operator())
         except NoTrainingDataError as exc:
             typer.echo(f"encoder: skipped ({exc})")
         else:
             typer.echo(report.line())
             if report.promoted:
                 settings.retrieval.encoder = report.candidate
-                ws.save_settings(workspace, settings)
+                ws.save_settings(workspace, settings, actor=operator())
                 n = ws.knowledge(workspace).reindex()
                 typer.echo(f"re-indexed {n} passages with the new encoder")
                 recalibrate = True

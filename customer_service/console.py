@@ -9,6 +9,7 @@ from typing import Any
 from customer_service.errors import CustomerServiceError
 from customer_service.knowledge import IngestReport, KnowledgeBase
 from customer_service.store import Message, Proposal, Store
+from shared.auth import Identity
 
 
 @dataclass
@@ -50,7 +51,8 @@ class UploadResult:
 
 
 def ingest_uploads(kb: KnowledgeBase, files: list[tuple[str, bytes]],
-                   progress: Callable[[float, str], None] | None = None) -> list[UploadResult]:
+                   progress: Callable[[float, str], None] | None = None, *,
+                   actor: Identity | None = None) -> list[UploadResult]:
     """Ingest each file on its own: one bad file is reported and leaves nothing behind."""
     results = []
     for i, (name, data) in enumerate(files):
@@ -58,7 +60,7 @@ def ingest_uploads(kb: KnowledgeBase, files: list[tuple[str, bytes]],
             if progress:
                 progress((i + frac) / len(files), text)
         try:
-            report = kb.ingest_bytes(name, data, progress=step)
+            report = kb.ingest_bytes(name, data, progress=step, actor=actor)
         except CustomerServiceError as exc:
             results.append(UploadResult(name, False, str(exc)))
             continue

@@ -18,6 +18,7 @@ import pandas as pd
 
 from customer_service.errors import NoTrainingDataError
 from customer_service.store import Store
+from shared.auth import Identity, require
 
 INTENT_COLUMNS = ["text", "label", "source", "conversation_id"]
 PAIR_COLUMNS = ["question", "answer", "source", "conversation_id"]
@@ -115,8 +116,10 @@ def accuracy(model: Any, frame: pd.DataFrame) -> float:
 
 
 def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, method: str = "head",
-                    epochs: int = 10, registry: Any = None, model: str = "minilm") -> RetrainReport:
+                    epochs: int = 10, registry: Any = None, model: str = "minilm",
+                    actor: Identity | None = None) -> RetrainReport:
     """Fine-tune on base + confirmed examples; promote only if dev accuracy is not worse."""
+    require(actor, "bot.supervise")  # before minutes of training, not after
     from customer_service.intents import CoreIntentModel
     from shared.api import finetune
     from shared.config import TrainConfig
@@ -143,7 +146,7 @@ def retrain_intents(task_name: str, base: pd.DataFrame, extra: pd.DataFrame, *, 
     promoted = (current_acc is None or cand_acc >= current_acc) and \
         registry.promotion_blocker(task_name, res.version) is None
     if promoted:
-        registry.promote(task_name, res.version)
+        registry.promote(task_name, res.version, actor=actor)
     return RetrainReport("intents", f"{task_name}@{res.version}", current_acc, cand_acc, "accuracy", promoted,
                          {"train_rows": len(data), "extra_rows": len(extra), "dev_rows": len(dev)})
 
@@ -159,16 +162,18 @@ def retrieval_mrr(encoder: Any, questions: list[str], answers: list[str], corpus
 
 
 def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *, name: str,
-                    registry: Any = None, recipe: Any = None, seed: int = 42) -> RetrainReport:
+                    registry: Any = None, recipe: Any = None, seed: int = 42,
+                    actor: Identity | None = None) -> RetrainReport:
     """Fine-tune the current encoder through the core on 80% of the pairs; judge both on the other 20%.
 
     The candidate is registered as `name` (not current); it is promoted there, and returned as
     `name@version` for the workspace's settings, only if its dev MRR is not worse.
     """
-    from customer_service.encoder import load_encoder
     from customer_service.tuning import finetune_encoder, parse_ref
+    from shared.encoders import load_encoder
     from shared.registry import Registry
 
+    require(actor, "bot.supervise")
     registry = registry or Registry()
     pairs = pairs.drop_duplicates(subset=["question"]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     if len(pairs) < 10:
@@ -185,6 +190,6 @@ def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *
     cand = retrieval_mrr(candidate, dev["question"].tolist(), dev["answer"].tolist(), full_corpus)
     promoted = cand >= cur
     if promoted:
-        registry.promote(*parse_ref(ref))
+        registry.promote(*parse_ref(ref), actor=actor)
     return RetrainReport("encoder", ref, cur, cand, "MRR", promoted,
                          {"train_pairs": len(train), "dev_pairs": len(dev)})

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_service.encoder import Encoder
 from customer_service.index import Hit, HybridIndex
 from customer_service.ingest import ParsedDocument, faq_document, parse_file
 from customer_service.projection import MIN_FIT_TEXTS, QueryProjection, fit_projection, sentences
 from customer_service.settings import RetrievalSettings
 from customer_service.store import Store, blob_to_vec
+from shared.auth import Identity, require
+from shared.encoders import Encoder
 from shared.names import check_name
 
 Progress = Callable[[float, str], None]
@@ -133,8 +134,9 @@ class KnowledgeBase:
         self.store.set_projection(self.workspace_id, projection)
         return projection
 
-    def reindex(self, progress: Progress | None = None) -> int:
+    def reindex(self, progress: Progress | None = None, *, actor: Identity | None = None) -> int:
         """Rebuild the index from the store (re-encoding chunks whose encoder differs; refitting the projection)."""
+        require(actor, "bot.supervise")
         self._load(progress, refit=True)
         if progress:
             progress(1.0, f"indexed {len(self.index)} passages")
@@ -142,17 +144,20 @@ class KnowledgeBase:
 
     # ---- ingest ----------------------------------------------------------------------------------------
     def ingest_bytes(self, name: str, data: bytes, now: datetime | None = None,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None, *, actor: Identity | None = None) -> IngestReport:
+        require(actor, "bot.supervise")  # before parsing: a refused upload costs nothing
         parsed = parse_file(name, data, chunk_chars=self.settings.chunk_chars,
                             chunk_overlap=self.settings.chunk_overlap)
-        return self.ingest_parsed(parsed, now=now, progress=progress)
+        return self.ingest_parsed(parsed, now=now, progress=progress, actor=actor)
 
     def ingest_faq(self, name: str, faq: pd.DataFrame, now: datetime | None = None,
-                   progress: Progress | None = None) -> IngestReport:
-        return self.ingest_parsed(faq_document(name, faq), now=now, progress=progress)
+                   progress: Progress | None = None, *, actor: Identity | None = None) -> IngestReport:
+        require(actor, "bot.supervise")
+        return self.ingest_parsed(faq_document(name, faq), now=now, progress=progress, actor=actor)
 
     def ingest_parsed(self, parsed: ParsedDocument, now: datetime | None = None,
-                      progress: Progress | None = None) -> IngestReport:
+                      progress: Progress | None = None, *, actor: Identity | None = None) -> IngestReport:
+        require(actor, "bot.supervise")
         check_name(parsed.name, "document")  # stored as a key, shown in citations, used in exports
         existing = self.store.find_document(self.workspace_id, parsed.name)
         if existing is not None and existing.content_hash == parsed.content_hash:
@@ -174,7 +179,7 @@ class KnowledgeBase:
                          f"encoded {start + len(batch)}/{len(todo)} chunks of {parsed.name}")
         self.refresh()  # catch up with other processes first, so our own change is the only one pending
         _doc, added, removed = self.store.upsert_document(self.workspace_id, parsed, vectors, self.encoder.name,
-                                                         reuse, now=now)
+                                                         reuse, now=now, actor=actor)
         self._version += 1
         self.index.remove(removed)
         if added:
@@ -195,9 +200,10 @@ class KnowledgeBase:
             progress(1.0, f"{parsed.name}: {len(parsed.chunks)} chunks")
         return IngestReport(parsed.name, "updated" if existing else "added", len(parsed.chunks), len(todo), len(removed))
 
-    def delete(self, name_or_id: str | int) -> int:
+    def delete(self, name_or_id: str | int, *, actor: Identity | None = None) -> int:
+        require(actor, "bot.supervise")
         self.refresh()
-        removed = self.store.delete_document(self.workspace_id, name_or_id)
+        removed = self.store.delete_document(self.workspace_id, name_or_id, actor=actor)
         self._version += 1
         self.index.remove(removed)
         return len(removed)

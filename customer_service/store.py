@@ -11,6 +11,7 @@ hook to replace for other redaction policies.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -37,6 +38,7 @@ from sqlalchemy.engine import Inspector
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from customer_service.errors import (
+    RedactionUnavailableError,
     UnknownConversationError,
     UnknownDocumentError,
     UnknownWorkspaceError,
@@ -44,16 +46,25 @@ from customer_service.errors import (
 )
 from customer_service.ingest import ChunkData, ParsedDocument
 from customer_service.projection import QueryProjection
+from shared import audit
+from shared.auth import SYSTEM, Identity, require
 from shared.db import Chain, UTCDateTime, open_database, resolve_url
 from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
-    """The core's PII redaction if present (issue 4), else identity. Replace via `Store(redactor=...)`."""
+    """The core's PII redaction. Replace via `Store(redactor=...)`.
+
+    A `shared.pii` that fails to import is an error: falling back to "no redaction" would store customers'
+    personal data in clear without anyone noticing.
+    """
     try:
         from shared.pii import redact
-    except ImportError:
-        return lambda text: text
+    except ImportError as exc:
+        raise RedactionUnavailableError(
+            f"The PII redaction (shared.pii) cannot be imported ({exc}), so customer text cannot be stored "
+            "safely. Reinstall with ./scripts/install, or pass an explicit `Store(redactor=...)`."
+        ) from exc
     return redact
 
 
@@ -153,6 +164,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), nullable=True)
+    # Which agent wrote an agent message (the signed-in identity's name); None for customer messages.
+    author: Mapped[str | None] = mapped_column(String(320), nullable=True)
 
 
 class Proposal(Base):
@@ -194,8 +207,11 @@ def _baseline(inspector: Inspector) -> str:
     return "bot_0003" if {"chunk_vectors", "projections"} <= tables else "bot_0002"
 
 
-CHAIN = Chain("bot", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV, db_file=DB_FILE,
-              baseline=_baseline)
+# The audit trail (shared/audit.py) lives beside the bot's tables: written in the same transactions.
+TRAIL = audit.make_table(audit.table_name("bot"), Base.metadata)
+record_audit = functools.partial(audit.record, table=TRAIL)
+CHAIN = Chain("bot", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
+              db_file=DB_FILE, baseline=_baseline)
 
 
 @dataclass(frozen=True)
@@ -220,9 +236,9 @@ def blob_to_vec(blob: bytes) -> np.ndarray:
 
 class Store:
     def __init__(self, url: str | None = None, *, redactor: Callable[[str], str] | None = None) -> None:
+        self.redact = redactor or default_redactor()  # first: no database is created without redaction
         self.db = open_database(CHAIN, url)
         self.url, self.engine = self.db.url, self.db.engine
-        self.redact = redactor or default_redactor()
 
     def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any exception."""
@@ -232,7 +248,8 @@ class Store:
         self.db.dispose()
 
     # ---- workspaces ----------------------------------------------------------------------------------
-    def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None) -> Workspace:
+    def create_workspace(self, name: str, settings: dict[str, Any], now: datetime | None = None, *,
+                         actor: Identity | None = None) -> Workspace:
         name = check_name(name.strip(), "workspace")  # it becomes a folder name (exports) and a key
         with self.session() as s:
             if s.scalar(select(Workspace).where(Workspace.name == name)):
@@ -240,6 +257,7 @@ class Store:
             ws = Workspace(name=name, settings=settings, created_at=now or utcnow(), kb_version=0)
             s.add(ws)
             s.flush()
+            record_audit(s, actor, "workspace.create", f"workspace {name}", None, {"id": ws.id}, now=ws.created_at)
             return ws
 
     def workspace(self, name: str) -> Workspace:
@@ -255,13 +273,22 @@ class Store:
         with self.session() as s:
             return list(s.scalars(select(Workspace).order_by(Workspace.name)))
 
-    def save_settings(self, workspace_id: int, settings: dict[str, Any]) -> None:
+    def save_settings(self, workspace_id: int, settings: dict[str, Any], *, actor: Identity | None = None,
+                      now: datetime | None = None) -> None:
+        """Replace the settings; the audit row holds the top-level sections that changed (templates, handoff…)."""
         with self.session() as s:
-            s.get(Workspace, workspace_id).settings = settings
+            ws = s.get(Workspace, workspace_id)
+            old = ws.settings or {}
+            changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+            ws.settings = settings
+            if changed:
+                record_audit(s, actor, "workspace.settings", f"workspace {ws.name}: {', '.join(changed)}",
+                             {k: old.get(k) for k in changed}, {k: settings.get(k) for k in changed}, now=now)
 
-    def delete_workspace(self, name: str) -> None:
+    def delete_workspace(self, name: str, *, actor: Identity | None = None, now: datetime | None = None) -> None:
         ws = self.workspace(name)
         with self.session() as s:
+            record_audit(s, actor, "workspace.delete", f"workspace {name}", {"id": ws.id}, None, now=now)
             for model in (Chunk, Document):
                 s.query(model).filter(model.workspace_id == ws.id).delete()
             conv_ids = select(Conversation.id).where(Conversation.workspace_id == ws.id)
@@ -309,8 +336,8 @@ class Store:
                                     embedding=c.embedding) for c, name in rows}
 
     def upsert_document(self, workspace_id: int, parsed: ParsedDocument, vectors: np.ndarray,
-                        encoder: str, reuse: dict[str, int], now: datetime | None = None
-                        ) -> tuple[Document, list[int], list[int]]:
+                        encoder: str, reuse: dict[str, int], now: datetime | None = None, *,
+                        actor: Identity | None = None) -> tuple[Document, list[int], list[int]]:
         """Replace a document's chunks in one transaction.
 
         `reuse` maps content hash -> existing chunk id to keep (same text, same embedding).
@@ -327,8 +354,10 @@ class Store:
                 s.add(doc)
                 s.flush()
                 old: list[Chunk] = []
+                before = None
             else:
                 old = list(s.scalars(select(Chunk).where(Chunk.document_id == doc.id)))
+                before = {"hash": doc.content_hash[:12], "chars": doc.n_chars, "chunks": len(old)}
             doc.kind, doc.content_hash, doc.n_chars, doc.updated_at = (parsed.kind, parsed.content_hash,
                                                                        parsed.n_chars, now)
             kept = {cid for cid in reuse.values()}
@@ -350,12 +379,18 @@ class Store:
                 added.append(row)
             s.get(Workspace, workspace_id).kb_version += 1
             s.flush()
+            record_audit(s, actor, "kb.ingest", f"document {parsed.name}", before,
+                         {"hash": parsed.content_hash[:12], "chars": parsed.n_chars, "chunks": len(parsed.chunks)},
+                         now=now)
             return doc, [c.id for c in added], removed
 
-    def delete_document(self, workspace_id: int, name_or_id: str | int) -> list[int]:
+    def delete_document(self, workspace_id: int, name_or_id: str | int, *, actor: Identity | None = None,
+                        now: datetime | None = None) -> list[int]:
         doc = self.document(workspace_id, name_or_id)
         with self.session() as s:
             ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc.id)))
+            record_audit(s, actor, "kb.delete", f"document {doc.name}",
+                         {"hash": doc.content_hash[:12], "chars": doc.n_chars, "chunks": len(ids)}, None, now=now)
             s.query(Chunk).filter(Chunk.document_id == doc.id).delete()
             s.delete(s.get(Document, doc.id))
             s.get(Workspace, workspace_id).kb_version += 1
@@ -474,11 +509,14 @@ class Store:
             if send:
                 prop.sent_text, prop.sent_at, prop.edited = prop.text, now, False
                 s.add(Message(conversation_id=conversation_id, role="agent", text=prop.text, created_at=now,
-                              proposal_id=prop.id))
+                              proposal_id=prop.id, author="bot"))  # the bot answered by itself
                 s.flush()
             return msg, prop
 
-    def record_sent(self, proposal_id: int, text: str, now: datetime | None = None) -> Message:
+    def record_sent(self, proposal_id: int, text: str, now: datetime | None = None, *,
+                    actor: Identity | None = None) -> Message:
+        """The agent's reply, with its author, and its audit row (sizes and the edited flag, never the text:
+        replies may carry customers' personal data)."""
         now = now or utcnow()
         with self.session() as s:
             prop = s.get(Proposal, proposal_id)
@@ -487,41 +525,59 @@ class Store:
             prop.sent_text, prop.sent_at = text, now
             prop.edited = text.strip() != prop.text.strip()
             msg = Message(conversation_id=prop.conversation_id, role="agent", text=text, created_at=now,
-                          proposal_id=prop.id)
+                          proposal_id=prop.id, author=(actor or SYSTEM).name)
             s.add(msg)
             s.get(Conversation, prop.conversation_id).updated_at = now
             s.flush()
+            record_audit(s, actor, "reply.edit_send" if prop.edited else "reply.send",
+                         f"conversation {prop.conversation_id} / proposal {prop.id}",
+                         {"route": prop.route, "chars": len(prop.text)},
+                         {"chars": len(text), "edited": prop.edited, "message": msg.id}, now=now)
             return msg
 
-    def record_agent_message(self, conversation_id: int, text: str, now: datetime | None = None) -> Message:
+    def record_agent_message(self, conversation_id: int, text: str, now: datetime | None = None, *,
+                             actor: Identity | None = None) -> Message:
         now = now or utcnow()
         with self.session() as s:
-            msg = Message(conversation_id=conversation_id, role="agent", text=text, created_at=now)
+            msg = Message(conversation_id=conversation_id, role="agent", text=text, created_at=now,
+                          author=(actor or SYSTEM).name)
             s.add(msg)
             s.get(Conversation, conversation_id).updated_at = now
             s.flush()
+            record_audit(s, actor, "reply.write", f"conversation {conversation_id}", None,
+                         {"chars": len(text), "message": msg.id}, now=now)
             return msg
 
-    def set_rating(self, proposal_id: int, rating: int) -> None:
+    def set_rating(self, proposal_id: int, rating: int, *, actor: Identity | None = None,
+                   now: datetime | None = None) -> None:
         with self.session() as s:
             prop = s.get(Proposal, proposal_id)
             if prop is None:
                 raise UnknownConversationError(f"No proposal {proposal_id}.")
+            before = prop.rating
             prop.rating = rating
+            record_audit(s, actor, "reply.rate", f"conversation {prop.conversation_id} / proposal {prop.id}",
+                         {"rating": before}, {"rating": rating}, now=now)
 
-    def hand_over(self, conversation_id: int, reason: str, by: str, now: datetime | None = None) -> None:
+    def hand_over(self, conversation_id: int, reason: str, by: str, now: datetime | None = None, *,
+                  actor: Identity | None = None) -> None:
         now = now or utcnow()
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
+            before = conv.status
             if conv.status != "handoff":
                 conv.status = "handoff"
                 s.add(Handoff(conversation_id=conversation_id, reason=reason[:200], by=by, created_at=now))
             conv.updated_at = now
+            record_audit(s, actor, "conversation.handoff", f"conversation {conversation_id}", {"status": before},
+                         {"status": "handoff", "reason": reason[:200]}, now=now)
 
-    def resolve(self, conversation_id: int, now: datetime | None = None) -> None:
+    def resolve(self, conversation_id: int, now: datetime | None = None, *, actor: Identity | None = None) -> None:
         now = now or utcnow()
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
+            record_audit(s, actor, "conversation.resolve", f"conversation {conversation_id}", {"status": conv.status},
+                         {"status": "resolved"}, now=now)
             conv.status, conv.updated_at = "resolved", now
             for h in s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                      Handoff.resolved_at.is_(None))):
@@ -532,6 +588,12 @@ class Store:
             return list(s.scalars(select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
                                   .where(Conversation.workspace_id == workspace_id).order_by(Handoff.id)))
 
+    def audit_trail(self, *, actor: Identity | None = None, since: datetime | None = None,
+                    action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
+        """Who sent, handed over, rated, changed the knowledge base or settings (newest first); supervisors."""
+        require(actor, "bot.supervise")
+        return audit.entries(self.engine, since=since, action=action, limit=limit, table=TRAIL)
+
     def count_chunks(self, workspace_id: int) -> int:
         with self.session() as s:
             return int(s.scalar(select(func.count(Chunk.id)).where(Chunk.workspace_id == workspace_id)))
@@ -541,4 +603,3 @@ def _chunk_row(chunk: ChunkData, doc: Document, workspace_id: int, vec: np.ndarr
     return Chunk(document_id=doc.id, workspace_id=workspace_id, position=chunk.position, start=chunk.start,
                  end=chunk.end, text=chunk.text, meta=json.loads(json.dumps(chunk.meta)),
                  content_hash=chunk.content_hash, encoder=encoder, embedding=_vec_to_blob(vec))
-

@@ -14,13 +14,14 @@ from typing import Any
 
 from customer_service.bot import Bot
 from customer_service.compose import Composer, EndpointGenerator, Generator, LocalGenerator
-from customer_service.encoder import Encoder, load_encoder
 from customer_service.errors import SettingsError
 from customer_service.intent_confidence import with_confidence
 from customer_service.intents import CoreIntentModel, IntentModel
 from customer_service.knowledge import KnowledgeBase
 from customer_service.settings import WorkspaceSettings
 from customer_service.store import Store, Workspace
+from shared.auth import Identity, require
+from shared.encoders import Encoder, load_encoder
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class Workspaces:
         self._knowledge: dict[str, KnowledgeBase] = {}
 
     # ---- workspace records ---------------------------------------------------------------------------
-    def create(self, name: str, settings: WorkspaceSettings | None = None, now: datetime | None = None) -> Workspace:
-        return self.store.create_workspace(name, (settings or WorkspaceSettings()).to_dict(), now=now)
+    def create(self, name: str, settings: WorkspaceSettings | None = None, now: datetime | None = None, *,
+               actor: Identity | None = None) -> Workspace:
+        require(actor, "bot.supervise")
+        return self.store.create_workspace(name, (settings or WorkspaceSettings()).to_dict(), now=now, actor=actor)
 
     def ensure(self, name: str, settings: WorkspaceSettings | None = None) -> Workspace:
         if name in self.names():
@@ -60,15 +63,18 @@ class Workspaces:
     def settings(self, name: str) -> WorkspaceSettings:
         return WorkspaceSettings.from_dict(self.store.workspace(name).settings)
 
-    def save_settings(self, name: str, settings: WorkspaceSettings) -> None:
+    def save_settings(self, name: str, settings: WorkspaceSettings, *, actor: Identity | None = None) -> None:
+        """Templates, calibrated thresholds, models: a supervisor's change, audited by section."""
+        require(actor, "bot.supervise")
         ws = self.store.workspace(name)
         old = WorkspaceSettings.from_dict(ws.settings)
-        self.store.save_settings(ws.id, settings.to_dict())
+        self.store.save_settings(ws.id, settings.to_dict(), actor=actor)
         if old.retrieval != settings.retrieval:
             self._knowledge.pop(name, None)  # re-opened (and re-encoded if the encoder changed) on next use
 
-    def delete(self, name: str) -> None:
-        self.store.delete_workspace(name)
+    def delete(self, name: str, *, actor: Identity | None = None) -> None:
+        require(actor, "bot.supervise")
+        self.store.delete_workspace(name, actor=actor)
         self._knowledge.pop(name, None)
 
     # ---- collaborators --------------------------------------------------------------------------------
@@ -114,7 +120,8 @@ class Workspaces:
             self._scored_intents[key] = model
         return self._scored_intents[key]
 
-    def choose_intent_blend(self, name: str, train: Any, dev: Any) -> WorkspaceSettings:
+    def choose_intent_blend(self, name: str, train: Any, dev: Any, *,
+                            actor: Identity | None = None) -> WorkspaceSettings:
         """Choose the intent blend's weights (intent_blend.py) on `dev` for the current intent model, store
         them and return the settings. `train`: the frames' text,label the model and its examples come from."""
         from customer_service.intent_blend import fit_blend
@@ -128,7 +135,7 @@ class Workspaces:
                                     dev["text"].astype(str).tolist(), dev["label"].astype(str).tolist(), cache=cache,
                                     example_vectors=example_vectors(encoder, texts, cache))
         settings.intent_lexical_weight, settings.intent_neighbour_weight = weights.lexical, weights.neighbours
-        self.save_settings(name, settings)
+        self.save_settings(name, settings, actor=actor)
         self.forget_intents(settings.intent_model)
         log.info("%s intent blend: lexical %s, neighbours %s (%s)", name, weights.lexical, weights.neighbours, chosen)
         return settings
@@ -160,7 +167,8 @@ class Workspaces:
                 "intent_model": settings.intent_model or "-", "templates": len(settings.templates),
                 "conversations": len(self.store.conversations(ws.id)), "generation": settings.generation.mode,
                 "intent_threshold": settings.handoff.intent_threshold,
-                "retrieval_threshold": settings.handoff.retrieval_threshold}
+                "retrieval_threshold": settings.handoff.retrieval_threshold,
+                "calibrated": settings.handoff.calibrated}
 
 
 CONFIDENCE_ENCODER = "minilm"  # the frozen packaged encoder: a fine-tuned retrieval encoder must not move thresholds

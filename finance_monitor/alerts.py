@@ -32,7 +32,9 @@ from finance_monitor.store import (
     SinkRow,
     Store,
     insert_ignore,
+    record_audit,
 )
+from shared.auth import Identity, require
 
 MAX_LINKED_ITEMS = 50
 
@@ -140,18 +142,34 @@ def _get(s: Session, alert_id: int) -> AlertRow:
     return alert
 
 
-def acknowledge(store: Store, alert_id: int, by: str, now: datetime) -> None:
+def _who(actor: Identity | None, by: str | None) -> str:
+    """The name on the alert: a signed-in user cannot claim another; the shell's operator may give one."""
+    who = require(actor, "monitor.ack")
+    return (by or who.name) if who.kind == "system" else who.name
+
+
+def acknowledge(store: Store, alert_id: int, by: str | None, now: datetime, *,
+                actor: Identity | None = None) -> None:
+    """Mark the alert seen. A signed-in `actor` is recorded as who acked; `by` only names a CLI operator."""
+    name = _who(actor, by)
     with store.session() as s:
         alert = _get(s, alert_id)
         if alert.status == "resolved":
             raise AlertStateError(f"alert {alert_id} is already resolved; nothing to acknowledge")
-        alert.status, alert.acked_by, alert.acked_at = "acknowledged", by, now
+        before = alert.status
+        alert.status, alert.acked_by, alert.acked_at = "acknowledged", name, now
+        record_audit(s, actor, "alert.ack", f"alert {alert_id}", {"status": before},
+                     {"status": "acknowledged", "by": name}, now=now)
 
 
-def resolve(store: Store, alert_id: int, by: str, now: datetime) -> None:
+def resolve(store: Store, alert_id: int, by: str | None, now: datetime, *, actor: Identity | None = None) -> None:
+    name = _who(actor, by)
     with store.session() as s:
         alert = _get(s, alert_id)
         if alert.status == "resolved":
             raise AlertStateError(f"alert {alert_id} is already resolved")
+        before = alert.status
         sinks = [r.name for r in s.scalars(select(SinkRow).where(SinkRow.enabled.is_(True)))]
-        _resolve(s, alert, by, now, sinks)
+        _resolve(s, alert, name, now, sinks)
+        record_audit(s, actor, "alert.resolve", f"alert {alert_id}", {"status": before},
+                     {"status": "resolved", "by": name}, now=now)

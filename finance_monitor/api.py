@@ -117,14 +117,14 @@ def get_alert(alert_id: AlertId, store: Store = Depends(get_store),
 @router.post("/alerts/{alert_id}/ack", response_model=Alert, summary="Acknowledge an alert")
 def acknowledge(alert_id: AlertId, store: Store = Depends(get_store),
                 who: KeyIdentity = Depends(requires("monitor.ack"))) -> Alert:
-    alert_service.acknowledge(store, alert_id, who.name, utcnow())
+    alert_service.acknowledge(store, alert_id, None, utcnow(), actor=who)
     return _alert(queries.alert(store, alert_id))
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=Alert, summary="Resolve an alert")
 def resolve(alert_id: AlertId, store: Store = Depends(get_store),
             who: KeyIdentity = Depends(requires("monitor.ack"))) -> Alert:
-    alert_service.resolve(store, alert_id, who.name, utcnow())
+    alert_service.resolve(store, alert_id, None, utcnow(), actor=who)
     return _alert(queries.alert(store, alert_id))
 
 

@@ -16,6 +16,8 @@ from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
 from finance_monitor.settings import default_db_url
 from finance_monitor.store import Store
+from shared.audit_page import render_audit
+from shared.auth import PermissionDenied
 from shared.auth.streamlit_gate import gate
 from shared.ui import render_sidebar
 
@@ -68,18 +70,17 @@ def alert_feed(store: Store) -> None:
                  hide_index=True, width="stretch")
     labels = {int(r.id): f"#{r.id} [{r.severity}] {r.status} — {r.message}" for r in df.itertuples()}
     alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="alert_id")
-    who = st.text_input("Your name", value="risk-analyst", key="who")
     left, right = st.columns(2)
     try:
-        if left.button("Acknowledge", key="ack"):
-            alerts.acknowledge(store, alert_id, who, now())
+        if left.button("Acknowledge", key="ack", disabled=not identity.can("monitor.ack")):
+            alerts.acknowledge(store, alert_id, None, now(), actor=identity)
             st.success(f"Alert #{alert_id} acknowledged")
             st.rerun()
-        if right.button("Resolve", key="resolve"):
-            alerts.resolve(store, alert_id, who, now())
+        if right.button("Resolve", key="resolve", disabled=not identity.can("monitor.ack")):
+            alerts.resolve(store, alert_id, None, now(), actor=identity)
             st.success(f"Alert #{alert_id} resolved")
             st.rerun()
-    except MonitorError as exc:
+    except (MonitorError, PermissionDenied) as exc:
         st.error(str(exc))
     st.subheader("Items behind this alert")
     st.dataframe(views.item_table(queries.alert_items(store, alert_id)), hide_index=True, width="stretch")
@@ -141,13 +142,13 @@ def sources_page(store: Store) -> None:
         a, b, c = st.columns(3)
         try:
             if a.button("Pause", key="pause"):
-                ingest.set_paused(store, name, True)
+                ingest.set_paused(store, name, True, actor=identity, now=now())
                 st.rerun()
             if b.button("Resume", key="resume"):
-                ingest.set_paused(store, name, False)
+                ingest.set_paused(store, name, False, actor=identity, now=now())
                 st.rerun()
             if c.button("Remove", key="remove"):
-                ingest.remove_source(store, name)
+                ingest.remove_source(store, name, actor=identity, now=now())
                 st.rerun()
         except MonitorError as exc:
             st.error(str(exc))
@@ -159,7 +160,8 @@ def sources_page(store: Store) -> None:
         interval = st.number_input("Fetch every (s)", min_value=30, value=300)
         if st.form_submit_button("Add"):
             try:
-                ingest.add_source(store, name, kind, location, interval_s=int(interval), now=now())
+                ingest.add_source(store, name, kind, location, interval_s=int(interval), now=now(),
+                                 actor=identity)
                 st.success(f"Source {name} added")
             except MonitorError as exc:
                 st.error(str(exc))
@@ -178,19 +180,25 @@ def rules_page(store: Store) -> None:
     if st.button("Save rule", key="save_rule"):
         try:
             new = Rule.from_dict(yaml.safe_load(text) or {})
-            rule_store.save_rule(store, new, now(), enabled=on)
+            rule_store.save_rule(store, new, now(), enabled=on, actor=identity)
             st.success(f"Rule {new.name} saved")
         except (MonitorError, yaml.YAMLError) as exc:
             st.error(f"Not saved: {exc}")
 
 
+def audit_page(store: Store) -> None:
+    render_audit(st, lambda **kw: queries.audit_trail(store, actor=identity, **kw), "monitor")
+
+
 PAGES = {"Overview": overview, "Alerts": alert_feed, "Entities": entity_page, "Sources": sources_page,
-         "Rules": rules_page}
+         "Rules": rules_page, "Audit": audit_page}
+ADMIN_PAGES = {"Sources", "Rules", "Audit"}  # sources, rules and the trail need monitor.admin
 
 
 def main() -> None:
     store = get_store(default_db_url())
-    page = st.sidebar.radio("Page", list(PAGES), key="page")
+    pages = [p for p in PAGES if p not in ADMIN_PAGES or identity.can("monitor.admin")]
+    page = st.sidebar.radio("Page", pages, key="page")
     st.sidebar.caption(f"Store: {store.masked_url}")
     PAGES[page](store)
     render_sidebar(st, ["fin-sentiment", "fin-topic", "fin-ner"])

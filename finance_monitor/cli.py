@@ -12,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from shared.auth.identity import operator
+
 app = typer.Typer(help="Financial sentiment monitor: ingestion, scoring, trend alerts.", no_args_is_help=True)
 sources_app = typer.Typer(help="Add, pause, resume, remove and fetch sources.", no_args_is_help=True)
 rules_app = typer.Typer(help="List, load (YAML), enable and disable alert rules.", no_args_is_help=True)
@@ -135,7 +137,7 @@ def watch(name: str, ticker: str | None = typer.Option(None, help="Ticker, e.g. 
     """Add or update a watch-list company (matched in titles and bodies)."""
     from finance_monitor.scoring import set_watch
 
-    set_watch(_store(db), name, ticker, alias)
+    set_watch(_store(db), name, ticker, alias, actor=operator())
     typer.echo(f"watching {name}")
 
 
@@ -159,7 +161,7 @@ def sink(name: str, kind: str = typer.Argument(..., help="log, webhook or email"
     from finance_monitor.sinks import add_sink
 
     config: dict = {"log": {}, "webhook": {"url": url}, "email": {"host": host, "port": port, "from": sender, "to": to}}.get(kind, {})
-    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v})
+    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v}, actor=operator())
     typer.echo(f"sink {name} ({kind}) added")
 
 
@@ -172,7 +174,7 @@ def sources_add(name: str, kind: str = typer.Argument(..., help="rss, folder or 
     from finance_monitor.ingest import add_source
 
     add_source(_store(db), name, kind, location, interval_s=interval,
-               options={"speed": speed} if kind == "replay" else {}, now=_now())
+               options={"speed": speed} if kind == "replay" else {}, now=_now(), actor=operator())
     typer.echo(f"source {name} added")
 
 
@@ -189,7 +191,7 @@ def sources_list(db: str | None = DB) -> None:
 def sources_pause(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import set_paused
 
-    set_paused(_store(db), name, True)
+    set_paused(_store(db), name, True, actor=operator())
     typer.echo(f"source {name} paused")
 
 
@@ -197,7 +199,7 @@ def sources_pause(name: str, db: str | None = DB) -> None:
 def sources_resume(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import set_paused
 
-    set_paused(_store(db), name, False)
+    set_paused(_store(db), name, False, actor=operator())
     typer.echo(f"source {name} resumed")
 
 
@@ -205,7 +207,7 @@ def sources_resume(name: str, db: str | None = DB) -> None:
 def sources_remove(name: str, db: str | None = DB) -> None:
     from finance_monitor.ingest import remove_source
 
-    remove_source(_store(db), name)
+    remove_source(_store(db), name, actor=operator())
     typer.echo(f"source {name} removed (its items are kept)")
 
 
@@ -234,7 +236,7 @@ def rules_load(path: Path, db: str | None = DB) -> None:
     from finance_monitor.rules import rules_from_yaml
 
     rules = rules_from_yaml(path)  # validates all before writing any
-    save_rules(_store(db), rules, _now())
+    save_rules(_store(db), rules, _now(), actor=operator())
     typer.echo(f"{len(rules)} rules loaded")
 
 
@@ -251,7 +253,7 @@ def rules_export(db: str | None = DB) -> None:
 def rules_enable(name: str, db: str | None = DB) -> None:
     from finance_monitor.rule_store import set_enabled
 
-    set_enabled(_store(db), name, True, _now())
+    set_enabled(_store(db), name, True, _now(), actor=operator())
     typer.echo(f"rule {name} enabled")
 
 
@@ -259,7 +261,7 @@ def rules_enable(name: str, db: str | None = DB) -> None:
 def rules_disable(name: str, db: str | None = DB) -> None:
     from finance_monitor.rule_store import set_enabled
 
-    set_enabled(_store(db), name, False, _now())
+    set_enabled(_store(db), name, False, _now(), actor=operator())
     typer.echo(f"rule {name} disabled")
 
 
@@ -276,16 +278,16 @@ def alerts_list(all_: bool = typer.Option(False, "--all", help="Include resolved
 
 
 @alerts_app.command("ack")
-def alerts_ack(alert_id: int, by: str = typer.Option("cli", help="Who acknowledges."), db: str | None = DB) -> None:
+def alerts_ack(alert_id: int, by: str | None = typer.Option(None, help="Name recorded (default: your OS user)."), db: str | None = DB) -> None:
     from finance_monitor.alerts import acknowledge
 
-    acknowledge(_store(db), alert_id, by, _now())
+    acknowledge(_store(db), alert_id, by, _now(), actor=operator())
     typer.echo(f"alert #{alert_id} acknowledged")
 
 
 @alerts_app.command("resolve")
-def alerts_resolve(alert_id: int, by: str = typer.Option("cli", help="Who resolves."), db: str | None = DB) -> None:
+def alerts_resolve(alert_id: int, by: str | None = typer.Option(None, help="Name recorded (default: your OS user)."), db: str | None = DB) -> None:
     from finance_monitor.alerts import resolve
 
-    resolve(_store(db), alert_id, by, _now())
+    resolve(_store(db), alert_id, by, _now(), actor=operator())
     typer.echo(f"alert #{alert_id} resolved")

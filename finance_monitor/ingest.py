@@ -24,7 +24,8 @@ from finance_monitor.errors import FetchError, NotFoundError, SourceConfigError
 from finance_monitor.settings import FetchSettings
 from finance_monitor.sources import KINDS
 from finance_monitor.sources.base import FetchResult, RawItem
-from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore
+from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore, record_audit
+from shared.auth import Identity, require
 from shared.names import check_name
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class IngestReport:
 
 
 def add_source(store: Store, name: str, kind: str, location: str, *, interval_s: int = 300,
-               options: dict[str, Any] | None = None, now: datetime) -> SourceRow:
+               options: dict[str, Any] | None = None, now: datetime, actor: Identity | None = None) -> SourceRow:
+    require(actor, "monitor.admin")
     if kind not in KINDS:
         raise SourceConfigError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
     check_name(name, "source")
@@ -82,6 +84,8 @@ def add_source(store: Store, name: str, kind: str, location: str, *, interval_s:
         row = SourceRow(name=name, kind=kind, location=location, interval_s=interval_s, options=options or {},
                         state={}, created_at=now, paused=False, failures=0, items_total=0)
         s.add(row)
+        record_audit(s, actor, "source.add", f"source {name}", None,
+                     {"kind": kind, "location": location, "interval_s": interval_s}, now=now)
     return row
 
 
@@ -94,18 +98,27 @@ def get_source(store: Store, name: str) -> SourceRow:
         return row
 
 
-def set_paused(store: Store, name: str, paused: bool) -> None:
+def set_paused(store: Store, name: str, paused: bool, *, actor: Identity | None = None,
+               now: datetime | None = None) -> None:
+    require(actor, "monitor.admin")
     get_source(store, name)
     with store.session() as s:
         row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+        before = row.paused
         row.paused = paused
+        record_audit(s, actor, "source.pause" if paused else "source.resume", f"source {name}",
+                     {"paused": before}, {"paused": paused}, now=now)
 
 
-def remove_source(store: Store, name: str) -> None:
+def remove_source(store: Store, name: str, *, actor: Identity | None = None, now: datetime | None = None) -> None:
     """Drops the source; its items stay (they may back alerts) with no source attached."""
+    require(actor, "monitor.admin")
     get_source(store, name)
     with store.session() as s:
-        s.delete(s.scalar(select(SourceRow).where(SourceRow.name == name)))
+        row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+        record_audit(s, actor, "source.remove", f"source {name}",
+                     {"kind": row.kind, "location": row.location, "interval_s": row.interval_s}, None, now=now)
+        s.delete(row)
 
 
 def ingest_items(store: Store, source_id: int | None, items: list[RawItem], now: datetime,

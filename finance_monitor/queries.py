@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from finance_monitor.errors import NotFoundError, RuleError
 from finance_monitor.store import (
+    TRAIL,
     AlertItemRow,
     AlertRow,
     ItemEntityRow,
@@ -21,6 +22,8 @@ from finance_monitor.store import (
     Store,
     TrendRow,
 )
+from shared import audit
+from shared.auth import Identity, require
 
 DISCOVERED_MIN_ITEMS = 3  # the default of ModelSettings.discovered_min_items
 SCORED_COLUMNS = ["item_id", "published_at", "title", "sentiment", "sentiment_label", "sentiment_conf",
@@ -230,3 +233,10 @@ def counts(store: Store) -> dict[str, int]:
                                               .where(NotificationRow.status == "pending")) or 0,
             "sources": s.scalar(select(func.count(SourceRow.id))) or 0,
         }
+
+
+def audit_trail(store: Store, *, actor: Identity | None = None, since: datetime | None = None,
+                action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
+    """Who changed alerts, sources, rules, sinks and the watch list (newest first); needs monitor.admin."""
+    require(actor, "monitor.admin")
+    return audit.entries(store.engine, since=since, action=action, limit=limit, table=TRAIL)

@@ -21,7 +21,8 @@ import httpx
 from sqlalchemy import select
 
 from finance_monitor.errors import MonitorError, NotFoundError, SinkError
-from finance_monitor.store import NotificationRow, SinkRow, Store
+from finance_monitor.store import NotificationRow, SinkRow, Store, record_audit
+from shared.auth import Identity, require
 from shared.names import check_name
 
 log = logging.getLogger("finance_monitor.alerts")
@@ -117,21 +118,28 @@ def build_sink(name: str, kind: str, config: dict[str, Any]) -> AlertSink:
     raise MonitorError(f"unknown sink kind {kind!r}; use one of {', '.join(SINK_KINDS)}")
 
 
-def add_sink(store: Store, name: str, kind: str, config: dict[str, Any] | None = None) -> None:
+def add_sink(store: Store, name: str, kind: str, config: dict[str, Any] | None = None, *,
+             actor: Identity | None = None, now: datetime | None = None) -> None:
+    require(actor, "monitor.admin")
     check_name(name, "sink")
     build_sink(name, kind, config or {})  # validates before anything is written
     with store.session() as s:
         if s.scalar(select(SinkRow).where(SinkRow.name == name)):
             raise MonitorError(f"a sink named {name!r} already exists")
         s.add(SinkRow(name=name, kind=kind, config=config or {}, enabled=True))
+        # The sink's settings may name secrets' variables or hosts: the trail records which keys, not values.
+        record_audit(s, actor, "sink.add", f"sink {name}", None, {"kind": kind, "settings": sorted(config or {})},
+                     now=now)
 
 
-def remove_sink(store: Store, name: str) -> None:
+def remove_sink(store: Store, name: str, *, actor: Identity | None = None, now: datetime | None = None) -> None:
+    require(actor, "monitor.admin")
     with store.session() as s:
         row = s.scalar(select(SinkRow).where(SinkRow.name == name))
         if row is None:
             raise NotFoundError(f"no sink named {name!r}")
         row.enabled = False  # pending notifications keep their history; nothing is deleted
+        record_audit(s, actor, "sink.remove", f"sink {name}", {"enabled": True}, {"enabled": False}, now=now)
 
 
 def configured_sinks(store: Store) -> dict[str, AlertSink]:

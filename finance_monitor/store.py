@@ -8,6 +8,7 @@ re-run after a crash adds nothing.
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from finance_monitor.settings import DB_ENV, DB_FILE
+from shared import audit
 from shared.db import Chain, Database, UTCDateTime, ensure_schema, resolve_url
 
 
@@ -234,6 +236,9 @@ class LockRow(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# The audit trail (shared/audit.py), written in the same transactions as the changes it records.
+TRAIL = audit.make_table(audit.table_name("monitor"), Base.metadata)
+record_audit = functools.partial(audit.record, table=TRAIL)
 CHAIN = Chain("monitor", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
               db_file=DB_FILE)
 

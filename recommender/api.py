@@ -37,9 +37,8 @@ def get_recommender() -> Recommender:
 
 @lru_cache(maxsize=1)
 def get_configs() -> ConfigStore:
-    from recommender.demo import config_db
-
-    return ConfigStore(config_db())
+    """Saved configurations (`VERTICALS_REC_DB` or the home's SQLite file)."""
+    return ConfigStore()
 
 
 def ready(get: Callable[[Callable[[], Any]], Any]) -> str:

@@ -10,8 +10,9 @@ from recommender.config import BlendConfig, DiversityConfig, RecConfig
 from recommender.config_store import ConfigStore
 from recommender.demo import TEXT_MODEL_NAME, artifact_dir, config_db
 from recommender.errors import RecommenderError
-from shared.datasets.movielens import CITATION, LICENSE
+from shared.audit_page import render_audit
 from shared.auth.streamlit_gate import gate
+from shared.datasets.movielens import CITATION, LICENSE
 from shared.ui import render_sidebar
 
 CURRENT = "(current sliders)"
@@ -74,14 +75,21 @@ def main() -> None:
     store = get_store(config_db())
     config = sidebar_config()
 
-    st.sidebar.header("Save configuration")
-    name = st.sidebar.text_input("name", key="cfg_name")
-    if st.sidebar.button("Save", key="save_cfg") and config is not None:
-        try:
-            store.save(name, config)
-            st.sidebar.success(f"Saved {name!r}")
-        except RecommenderError as exc:
-            st.sidebar.error(str(exc))
+    if identity.can("rec.configure"):
+        st.sidebar.header("Save configuration")
+        name = st.sidebar.text_input("name", key="cfg_name")
+        if st.sidebar.button("Save", key="save_cfg") and config is not None:
+            try:
+                store.save(name, config, actor=identity)
+                st.sidebar.success(f"Saved {name!r}")
+            except RecommenderError as exc:
+                st.sidebar.error(str(exc))
+        saved = store.names()
+        if saved:
+            doomed = st.sidebar.selectbox("saved configuration", saved, key="cfg_delete_pick")
+            if st.sidebar.button("Delete", key="delete_cfg"):
+                store.delete(doomed, actor=identity)
+                st.rerun()
     render_sidebar(st, [TEXT_MODEL_NAME])
 
     tab_rec, tab_ab, tab_new, tab_about = st.tabs(["Recommend", "A/B compare", "New item what-if", "About"])
@@ -142,6 +150,9 @@ def main() -> None:
         st.markdown(f"MovieLens data courtesy of **GroupLens Research**. {LICENSE}")
         st.caption(CITATION)
         st.json({k: rec.meta.get(k) for k in ("ranker", "text_finetune", "train_seconds", "report")})
+
+    if identity.can("rec.configure") and st.sidebar.toggle("Show the audit trail", key="show_audit"):
+        render_audit(st, lambda **kw: store.audit_trail(actor=identity, **kw), "rec")
 
 
 main()

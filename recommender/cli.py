@@ -133,9 +133,10 @@ def save_config(config_name: str, ranker: float = 1.0, text_weight: float = 0.0,
                 db: str | None = DB) -> None:
     """Save a named blend/diversity configuration (shared with the preview app)."""
     from recommender.config_store import ConfigStore
+    from shared.auth.identity import operator
 
     cfg = _config(None, n, ranker, text_weight, collaborative, popularity, recency, mmr)
-    ConfigStore(db).save(config_name, cfg)
+    ConfigStore(db).save(config_name, cfg, actor=operator())
     typer.echo(f"saved configuration {config_name!r}")
 
 

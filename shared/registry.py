@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from shared.auth.identity import Identity, require
 from shared.card import CARD_FILE, ModelCard
 from shared.errors import PromotionRefused, RegistryError
 from shared.names import check_name as _check
@@ -23,10 +25,21 @@ from shared.paths import verticals_home
 
 log = logging.getLogger(__name__)
 
+VERSION_RE = re.compile(r"v\d+")
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """'name@v0003' -> ('name', 'v0003'); a name, catalogue name or folder -> (ref, None)."""
+    name, sep, version = ref.rpartition("@")
+    return (name, version) if sep and name and VERSION_RE.fullmatch(version) else (ref, None)
+
+
 class Registry:
-    def __init__(self, root: str | os.PathLike[str] | None = None):
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, audit_url: str | None = None):
+        """`audit_url`: the database promotions and rollbacks are recorded in (default: the suite database)."""
         self.root = Path(root) if root is not None else verticals_home() / "registry"
         self.root.mkdir(parents=True, exist_ok=True)
+        self.audit_url = audit_url
 
     # -- reading -------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -73,7 +86,8 @@ class Registry:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True, force: bool = False) -> str:
+    def add(self, name: str, staged: Path, card: ModelCard, promote: bool = True, force: bool = False, *,
+            actor: Identity | None = None) -> str:
         """Move a complete staged model in as the next version; optionally make it current.
 
         A version that loses to its baseline on dev is saved but not made current unless `force`
@@ -100,7 +114,7 @@ class Registry:
         if promote:
             reason = None if force else promotion_blocker(card)
             if reason is None:
-                self.promote(name, version, force=True)
+                self.promote(name, version, force=True, actor=actor)
             else:
                 log.warning("%s %s saved but not made current: %s", name, version, reason)
         return version
@@ -109,8 +123,9 @@ class Registry:
         """Why VERSION may not become current (it loses to its baseline on dev), or None."""
         return promotion_blocker(self.card(name, version))
 
-    def promote(self, name: str, version: str, force: bool = False) -> None:
+    def promote(self, name: str, version: str, force: bool = False, *, actor: Identity | None = None) -> None:
         """Make VERSION current; refused for a model below its baseline on dev unless `force`."""
+        require(actor, "models.manage")
         self.path(name, version)  # validates
         reason = None if force else self.promotion_blocker(name, version)
         if reason is not None:
@@ -118,20 +133,40 @@ class Registry:
                                    f"another method or base model), or promote anyway with "
                                    f"`verticals models promote {name} {version} --force`.")
         index = self._index(name)
+        before = index.get("current")
         index["current"] = version
         index.setdefault("promotions", []).append(version)
-        self._write_index(name, index)
+        with self._audited(actor, "model.promote", name, {"current": before}, {"current": version}):
+            self._write_index(name, index)
 
-    def rollback(self, name: str) -> str:
+    def rollback(self, name: str, *, actor: Identity | None = None) -> str:
         """Make the previously promoted version current again."""
+        require(actor, "models.manage")
         index = self._index(name)
         history = index.get("promotions", [])
         if len(history) < 2:
             raise RegistryError(f"Model {name!r} has no earlier promoted version to roll back to.")
-        history.pop()
+        before = history.pop()
         index["current"] = history[-1]
-        self._write_index(name, index)
+        with self._audited(actor, "model.rollback", name, {"current": before}, {"current": history[-1]}):
+            self._write_index(name, index)
         return history[-1]
+
+    @contextmanager
+    def _audited(self, actor: Identity | None, action: str, name: str, before: dict, after: dict) -> Iterator[None]:
+        """The audit row's transaction wraps the index write: a failed write leaves no row. (A file and a
+        database cannot share one transaction; the remaining window is a crash between the two.)"""
+        from shared import audit
+        from shared.db import open_database
+        from shared.suite_db import CHAIN
+
+        db = open_database(CHAIN, self.audit_url)
+        try:
+            with db.engine.begin() as conn:
+                audit.record(conn, actor, action, name, before, after)
+                yield
+        finally:
+            db.dispose()
 
     # -- internals -----------------------------------------------------------------------------
     def _task_dir(self, name: str) -> Path:

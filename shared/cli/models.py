@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -43,18 +42,20 @@ def promote(name: str, version: str,
             force: bool = typer.Option(False, "--force", help="Promote even a model that loses to its "
                                        "TF-IDF + logistic regression baseline on dev.")) -> None:
     """Make VERSION the current model for NAME (refused below its baseline on dev unless --force)."""
+    from shared.auth.identity import operator
     from shared.registry import Registry
 
-    Registry().promote(name, version, force=force)
+    Registry().promote(name, version, force=force, actor=operator())
     typer.echo(f"{name}: current is now {version}")
 
 
 @app.command()
 def rollback(name: str) -> None:
     """Make the previously promoted version current again."""
+    from shared.auth.identity import operator
     from shared.registry import Registry
 
-    typer.echo(f"{name}: current is now {Registry().rollback(name)}")
+    typer.echo(f"{name}: current is now {Registry().rollback(name, actor=operator())}")
 
 
 @app.command()

@@ -50,3 +50,35 @@ def test_users_lifecycle_and_audit(tmp_path, monkeypatch, capsys) -> None:
     assert all(r["actor"].startswith("cli:") and r["actor_kind"] == "system" for r in rows)
     code, _, err = run(["audit", "--since", "yesterday"], capsys)
     assert code == 2 and "--since 'yesterday'" in err
+
+
+def test_audit_reads_every_registered_store(tmp_path, monkeypatch, capsys) -> None:
+    from datetime import datetime, timezone
+
+    from finance_monitor import rule_store
+    from finance_monitor.rules import Rule
+    from finance_monitor.store import Store
+    from recommender.config import RecConfig
+    from recommender.config_store import ConfigStore
+    from recommender.demo import config_db
+    from shared.auth import Identity
+
+    monkeypatch.setenv("VERTICALS_HOME", str(tmp_path))
+    monkeypatch.delenv("VERTICALS_MONITOR_DB", raising=False)
+    monkeypatch.delenv("VERTICALS_REC_DB", raising=False)
+    monkeypatch.delenv("VERTICALS_SUITE_DB", raising=False)
+    t0 = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+    store = Store(f"sqlite:///{tmp_path / 'finance_monitor.db'}")
+    rule_store.save_rule(store, Rule(name="r1", kind="negative_share"), t0, actor=Identity("ray@example.com", "risk_admin"))
+    store.dispose()
+    ConfigStore(config_db()).save("wide", RecConfig(), t0, actor=Identity("pat@example.com", "product"))
+
+    code, out, _ = run(["audit", "--csv"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert {(r["app"], r["actor"], r["action"]) for r in rows} == {
+        ("monitor", "ray@example.com", "rule.save"), ("rec", "pat@example.com", "rec.config.save")}
+    code, out, _ = run(["audit", "--app", "monitor"], capsys)
+    assert "ray@example.com" in out and "pat@example.com" not in out
+    code, _, err = run(["audit", "--app", "nope"], capsys)
+    assert code == 2 and "--app 'nope'" in err and "monitor" in err

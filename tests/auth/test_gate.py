@@ -120,7 +120,7 @@ def test_exposure_rules() -> None:
 def test_up_on_all_interfaces_refuses_without_users(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "VERTICALS_HOME": str(tmp_path),
            "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "shared.cli.main", "up", "--host", "0.0.0.0"], env=env,
+    out = subprocess.run([sys.executable, "-m", "shared.cli.main", "up", "--host", "0.0.0.0"], env=env, check=False,
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 2, out.stderr
     assert "Refusing to serve on 0.0.0.0" in out.stderr and "verticals users add" in out.stderr

@@ -42,8 +42,9 @@ def test_pinned_fields_and_explicit_lr_survive():
     assert apply_recipe(r, TrainConfig()).optim.lr == 1e-4
 
 
-def test_auto_run_records_recipe_and_baseline(tmp_path, separable):
-    registry = Registry(tmp_path / "reg")
+def test_auto_run_records_recipe_and_baseline(tmp_path, separable, monkeypatch):
+    monkeypatch.setenv("VERTICALS_HOME", str(tmp_path / "home"))  # the CLI below reads the default registry
+    registry = Registry(tmp_path / "home" / "registry")
     res = finetune(separable, name="auto", registry=registry,
                    config=TrainConfig(progress=False), pinned=["epochs"])  # 3 epochs keep the test short
     card = res.card
@@ -60,6 +61,20 @@ def test_auto_run_records_recipe_and_baseline(tmp_path, separable):
     assert stored["baseline"]["accuracy"] == 1.0
     assert (res.model_dir / "baseline.safetensors").exists()
     assert res.promoted == (res.not_promoted_because is None)
+    # `verticals evaluate --data` scores the stored baseline beside the model on the new rows.
+    from typer.testing import CliRunner
+
+    from shared.cli.main import app
+
+    data = tmp_path / "fresh.csv"
+    separable.head(20).to_csv(data, index=False)
+    out = CliRunner().invoke(app, ["evaluate", "--name", "auto", "--data", str(data)])
+    assert out.exit_code == 0, out.output
+    assert "vs baseline (TF-IDF + logistic regression" in out.output
+    line = next(ln for ln in out.output.splitlines() if ln.startswith("TF-IDF + logistic regr."))
+    assert line.split()[-2:] == ["1.000", "1.000"]  # test acc and macro-F1 of the stored baseline
+    listing = CliRunner().invoke(app, ["models", "list"])
+    assert "vs TF-IDF+LR" in listing.output
 
 
 def test_budget_parsing_candidates_and_clock():
@@ -94,3 +109,16 @@ def test_budget_search_keeps_the_best_on_dev(tmp_path, separable):
     chosen = next(c for c in ran if c["candidate"] == search["chosen"])
     assert res.card.hyperparameters["lr"] == chosen["lr"]
     assert res.card.metrics["dev_accuracy"] == chosen["dev_accuracy"]
+
+
+def test_auto_under_differential_privacy_is_lora(tmp_path, separable):
+    from shared.errors import ConfigError
+    from shared.privacy.config import PrivacyConfig
+
+    res = finetune(separable, name="dp-auto", registry=Registry(tmp_path / "reg"), privacy=PrivacyConfig(epsilon=8),
+                   config=TrainConfig(epochs=1, progress=False), force=True)
+    assert res.card.method == "lora" and res.card.privacy is not None
+    assert "differential privacy" in res.card.training["recipe"]["chosen"]["why"][0]
+    with pytest.raises(ConfigError, match="--budget searches around the auto recipe"):
+        finetune(separable, name="x", registry=Registry(tmp_path / "reg"), privacy=PrivacyConfig(epsilon=8),
+                 budget_s=60)

@@ -102,7 +102,7 @@ def test_up_serves_every_app_and_ctrl_c_leaves_nothing_behind(tmp_path: Path, fa
     assert lines[-1] == "suite stopped"
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, [p.pid for p in alive]
-    for port in ports.values():
+    for port in [*ports.values(), api_port]:
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served"
     assert lock_holder(home / "finance_monitor.db") is None, "the scheduler lock was not released"

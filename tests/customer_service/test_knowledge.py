@@ -29,8 +29,9 @@ def _in_step(kb: KnowledgeBase) -> None:
 
 
 @pytest.fixture
-def kb(tmp_path, encoder):
-    store = Store(f"sqlite:///{tmp_path / 'kb.db'}")
+def kb(db_url, encoder):
+    """The knowledge base over a real SQLite file and over a fresh PostgreSQL database."""
+    store = Store(db_url)
     ws = store.create_workspace("w", {})
     return KnowledgeBase(store, ws.id, CountingEncoder(encoder), RetrievalSettings())
 
@@ -76,8 +77,8 @@ def test_failed_ingest_leaves_nothing_behind(kb, faq):
     assert (sorted(kb.index.ids), [d.name for d in kb.store.documents(kb.workspace_id)]) == before
 
 
-def test_restart_rebuilds_the_same_index_without_reencoding(tmp_path, encoder, faq):
-    url = f"sqlite:///{tmp_path / 'kb.db'}"
+def test_restart_rebuilds_the_same_index_without_reencoding(db_url, encoder, faq):
+    url = db_url
     store = Store(url)
     ws = store.create_workspace("w", {})
     kb = KnowledgeBase(store, ws.id, CountingEncoder(encoder), RetrievalSettings())
@@ -111,9 +112,9 @@ def test_changed_encoder_reencodes_on_open(tmp_path, encoder, faq):
     assert np.isclose(np.linalg.norm(kb.index.vector(kb.index.ids[0])), 1.0, atol=1e-4)
 
 
-def test_two_processes_stay_in_step(tmp_path, encoder, faq):
+def test_two_processes_stay_in_step(db_url, encoder, faq):
     """The console and the CLI each hold an index over one database: changes by one reach the other."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    url = db_url
     store_a = Store(url)
     ws = store_a.create_workspace("w", {})
     a = KnowledgeBase(store_a, ws.id, encoder, RetrievalSettings())

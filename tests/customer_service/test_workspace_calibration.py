@@ -126,3 +126,5 @@ def test_cli_calibrate(team_workspace, encoder, monkeypatch, tmp_path):
     assert "team: intent threshold" in res.output and "team: retrieval threshold" in res.output
     settings = team_workspace.settings("team")
     assert settings.handoff.calibration["intent"]["on"].endswith("out-of-scope from a file")
+    listing = CliRunner().invoke(app, ["workspaces", "--db", db])
+    assert "team:" in listing.output and "(calibrated)" in listing.output

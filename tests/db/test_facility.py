@@ -147,3 +147,16 @@ def test_monitor_status_masks_the_password(pg_url: str) -> None:
     result = CliRunner().invoke(app, ["status", "--db", url])
     assert result.exit_code == 0, result.output
     assert "store: postgresql+psycopg://postgres:***@127.0.0.1" in result.output and "s3cret-pw" not in result.output
+
+
+def test_unreachable_postgres_skips_with_the_reason_but_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.db_backends import PostgresServer, require_postgres
+
+    server = PostgresServer("postgresql+psycopg://postgres:pw@127.0.0.1:1/postgres")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"postgres:\*\*\*@127.0.0.1:1/postgres unreachable"):
+        require_postgres(server)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL half"):
+        require_postgres(server)
+    server.close()

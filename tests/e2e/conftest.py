@@ -75,11 +75,11 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def start_app(tmp_path: Path) -> Iterator[Callable[..., RunningApp]]:
-    """`start_app("customer_service", home, EXTRA_ENV=...)` → a healthy app; stopped after the test."""
+    """`start_app("customer_service", home, [port], EXTRA_ENV=...)` → a healthy app; stopped after the test."""
     started: list[RunningApp] = []
 
-    def start(app: str, home: Path, **extra_env: str) -> RunningApp:
-        port = free_port()
+    def start(app: str, home: Path, port: int | None = None, **extra_env: str) -> RunningApp:
+        port = port or free_port()  # a known port when a redirect URI must name it (OIDC)
         log = tmp_path / f"{app}-{port}.log"
         argv = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / app / "app.py"),
                 "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -136,6 +136,6 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def minilm():
     """The real packaged MiniLM encoder, loaded once for the preparation of every app's data."""
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder("minilm")

@@ -85,3 +85,37 @@ def test_agent_asks_sees_sources_and_hands_over(bot_home: Path, start_app, page)
     assert conv.status == "handoff"
     assert [(h.by, h.resolved_at) for h in store.handoffs(wid)] == [("agent", None)]
     assert [m.role for m in store.messages(1)] == ["customer"]
+
+
+def test_signed_in_agent_sends_a_reply_recorded_under_her_name(bot_home: Path, start_app, page) -> None:
+    from playwright.sync_api import expect
+
+    from customer_service.store import Store
+    from shared.auth import Identity
+    from shared.auth.users import UserStore
+
+    UserStore(f"sqlite:///{bot_home / 'suite.db'}").add(
+        "ana@example.com", "agent", "ana's long password", actor=Identity("root@example.com", "admin"))
+    app = start_app("customer_service", bot_home)
+    page.goto(app.url)
+    page.get_by_role("textbox", name="E-mail").fill("ana@example.com")
+    page.get_by_role("textbox", name="Password").fill("ana's long password")
+    page.get_by_role("button", name="Sign in").click()
+    sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar.get_by_text("ana@example.com")).to_be_visible()
+    expect(sidebar.get_by_text("Knowledge base")).to_have_count(0)  # a supervisor's page
+
+    page.get_by_role("button", name="New conversation").click()
+    box = page.locator("[data-testid='stChatInput'] textarea")
+    box.fill(QUESTION)
+    box.press("Enter")
+    expect(page.get_by_text("Proposed reply")).to_be_visible()
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("sent by ana@example.com")).to_be_visible()
+
+    store = Store(f"sqlite:///{bot_home / 'customer_service.db'}")
+    assert [(m.role, m.author) for m in store.messages(1)] == [("customer", None), ("agent", "ana@example.com")]
+    rows = store.audit_trail(actor=Identity("sam@example.com", "supervisor"), action="reply.")
+    store.engine.dispose()
+    assert [(r.actor, r.role, r.action, r.target) for r in rows] == [
+        ("ana@example.com", "agent", "reply.send", "conversation 1 / proposal 1")]

@@ -1,5 +1,6 @@
-"""A risk analyst, in a real browser: sees the open alert on the overview, opens it in the alert feed,
-reads the items behind it and acknowledges it. The dashboard runs as `streamlit run` over a real store."""
+"""A risk analyst, in a real browser: signs in with a local account, sees the open alert on the overview,
+opens it in the alert feed, reads the items behind it and acknowledges it — recorded under her identity in
+the alert and the audit trail. The dashboard runs as `streamlit run` over a real store."""
 
 from __future__ import annotations
 
@@ -51,11 +52,20 @@ def monitor_home(tmp_path: Path) -> Path:
 def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, page) -> None:
     from playwright.sync_api import expect
 
-    from finance_monitor.store import AlertRow, Store
+    from finance_monitor.store import TRAIL, AlertRow, Store
+    from shared import audit
+    from shared.auth import Identity
+    from shared.auth.users import UserStore
 
+    UserStore(f"sqlite:///{monitor_home / 'suite.db'}").add(
+        "ana@example.com", "risk_analyst", "ana's long password", actor=Identity("root@example.com", "admin"))
     app = start_app("finance_monitor", monitor_home)
     page.goto(app.url)
+    page.get_by_role("textbox", name="E-mail").fill("ana@example.com")
+    page.get_by_role("textbox", name="Password").fill("ana's long password")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(page.locator("[data-testid='stSidebar']").get_by_text("ana@example.com")).to_be_visible()
     open_alerts = page.locator("[data-testid='stMetric']").filter(has_text="Open alerts")
     expect(open_alerts.locator("[data-testid='stMetricValue']")).to_have_text("1")
     expect(page.locator("[data-testid='stMetric']").filter(has_text="Items")
@@ -71,8 +81,6 @@ def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, 
     expect(behind.filter(has_text="$ACME guidance cut as losses widen")).to_have_count(1)
     expect(behind.filter(has_text="Acme profit rose sharply")).to_have_count(0)
 
-    page.locator(".st-key-who input").fill("ana")
-    page.locator(".st-key-who input").press("Enter")
     page.get_by_role("button", name="Acknowledge").click()
     # The alert table shows the new status (the selector's own text keeps the label it was opened with).
     status = page.locator("[data-testid='stDataFrame']").first.locator("[role='gridcell'][aria-colindex='3']")
@@ -81,5 +89,7 @@ def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, 
     store = Store(f"sqlite:///{monitor_home / 'finance_monitor.db'}")
     with store.session() as s:
         alert = s.get(AlertRow, 1)
-        assert (alert.status, alert.acked_by) == ("acknowledged", "ana")
+        assert (alert.status, alert.acked_by) == ("acknowledged", "ana@example.com")
+    trail = [(r.actor, r.role, r.action, r.target) for r in audit.entries(store.engine, table=TRAIL)]
+    assert trail[0] == ("ana@example.com", "risk_analyst", "alert.ack", "alert 1")
     store.dispose()

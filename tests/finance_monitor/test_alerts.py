@@ -1,4 +1,4 @@
-"""Alert lifecycle (Alertmanager conventions) on a real SQLite store with fixed times."""
+"""Alert lifecycle (Alertmanager conventions) on a real SQLite store and on PostgreSQL, with fixed times."""
 
 from __future__ import annotations
 
@@ -13,11 +13,19 @@ from finance_monitor import alerts
 from finance_monitor.errors import AlertStateError, NotFoundError
 from finance_monitor.rules import Evaluation, Rule
 from finance_monitor.sinks import add_sink
-from finance_monitor.store import AlertRow, NotificationRow
+from finance_monitor.store import AlertRow, NotificationRow, Store
 from tests.finance_monitor.conftest import T0
 
 RULE = Rule(name="neg", kind="negative_share", cooldown_s=6 * 3600, repeat_interval_s=4 * 3600, resolve_after_s=0)
 DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def store(db_url):
+    """Both back-ends: the one-open-alert rule is a partial unique index, written per dialect."""
+    s = Store(db_url)
+    yield s
+    s.dispose()
 
 
 def ev(firing: bool, bucket_offset_days: int = 0, subject: str = "oil", value: float = 0.5) -> Evaluation:

@@ -9,11 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from finance_monitor import alerts, ingest, rule_store
-from finance_monitor.spec import SPEC
 from finance_monitor.monitor import Monitor
 from finance_monitor.rules import Evaluation
 from finance_monitor.scoring import set_watch
 from finance_monitor.sources.base import RawItem
+from finance_monitor.spec import SPEC
 from finance_monitor.store import AlertRow
 from tests.finance_monitor.conftest import T0
 
@@ -50,22 +50,37 @@ def test_overview_shows_counts_and_the_open_alert(dashboard_store):
     assert any("entity 'Acme Corp'" in " ".join(map(str, f.get("message", []))) for f in frames)
 
 
-def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store):
+def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store, tmp_path, monkeypatch):
+    # Who acknowledges is the signed-in analyst (issue 15 replaced the free-text "Your name").
+    from finance_monitor.store import TRAIL
+    from shared import audit
+    from shared.auth import Identity
+    from shared.auth.users import UserStore
+
+    monkeypatch.setenv("VERTICALS_SUITE_DB", f"sqlite:///{tmp_path / 'suite.db'}")
+    UserStore().add("ana@example.com", "risk_analyst", "ana's long password", actor=Identity("x@example.com", "admin"))
     at = run_app()
+    at.text_input(key="signin_email").input("ana@example.com")
+    at.text_input(key="signin_password").input("ana's long password")
+    at.button[0].click().run()
     at.sidebar.radio(key="page").set_value("Alerts").run()
     assert not at.exception
+    assert at.sidebar.radio(key="page").options == ["Overview", "Alerts", "Entities"]  # no admin pages
     items = at.dataframe[1].value
     assert len(items) == 2 and set(items["title"]) == {"Acme shares fell after a profit warning",
                                                          "$ACME guidance cut as losses widen"}
-    at.text_input(key="who").set_value("ana").run()
     at.button(key="ack").click().run()
     assert not at.exception
     with dashboard_store.session() as s:
         a = s.get(AlertRow, 1)
-        assert (a.status, a.acked_by) == ("acknowledged", "ana")
+        assert (a.status, a.acked_by) == ("acknowledged", "ana@example.com")
     at.button(key="resolve").click().run()
     with dashboard_store.session() as s:
         assert s.get(AlertRow, 1).status == "resolved"
+    trail = [(r.actor, r.role, r.action, r.target)
+             for r in reversed(audit.entries(dashboard_store.engine, table=TRAIL))]
+    assert trail[-2:] == [("ana@example.com", "risk_analyst", "alert.ack", "alert 1"),
+                          ("ana@example.com", "risk_analyst", "alert.resolve", "alert 1")]
 
 
 def test_entity_rules_and_sources_pages(dashboard_store):
@@ -86,3 +101,29 @@ def test_entity_rules_and_sources_pages(dashboard_store):
     assert "Not saved" in at.error[0].value and "nonsense" in at.error[0].value
     at.sidebar.radio(key="page").set_value("Sources").run()
     assert not at.exception
+
+
+def test_audit_page_for_risk_admins_only(dashboard_store, tmp_path, monkeypatch):
+    from shared.auth import Identity
+    from shared.auth.users import UserStore
+
+    ray = Identity("ray@example.com", "risk_admin")
+    ingest.add_source(dashboard_store, "wire", "folder", str(tmp_path), now=T0, actor=ray)
+    alerts.acknowledge(dashboard_store, 1, None, T0, actor=Identity("ana@example.com", "risk_analyst"))
+    monkeypatch.setenv("VERTICALS_SUITE_DB", f"sqlite:///{tmp_path / 'suite.db'}")
+    users = UserStore()
+    users.add("ray@example.com", "risk_admin", "ray's long password", actor=Identity("root@example.com", "admin"))
+    at = run_app()
+    at.text_input(key="signin_email").input("ray@example.com")
+    at.text_input(key="signin_password").input("ray's long password")
+    at.button[0].click().run()
+    at.sidebar.radio(key="page").set_value("Audit").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["action"]) == ["watch.set"]  # the last 30 days: the fixture's set_watch
+    at.number_input(key="audit_days").set_value(3650).run()  # back to T0
+    table = at.dataframe[0].value
+    assert list(table["actor"])[:3] == ["ana@example.com", "ray@example.com", "system"]  # newest first
+    assert list(table["action"])[:3] == ["alert.ack", "source.add", "rule.save"]
+    assert at.get("download_button")[0].proto.label == "Download CSV"
+    at.text_input(key="audit_action").input("source.").run()
+    assert list(at.dataframe[0].value["action"]) == ["source.add"]

@@ -3,12 +3,10 @@ database for keys, and FastAPI's TestClient (the same ASGI app uvicorn serves)."
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from shared.settings import ApiSettings
 from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
@@ -19,7 +17,9 @@ from tests.customer_service.conftest import (  # noqa: F401  (fixtures)
     session_home,
 )
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+# one trained themed recommender for every test here (a session fixture imported once)
+from tests.recommender.conftest import _trained, recommender, themed_dataset  # noqa: F401  (fixtures)
+
 ALL_SCOPES = "bot.channel,bot.agent,recs,models,monitor.read,monitor.write"
 
 
@@ -79,17 +79,20 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return body["error"]
 
 
+# `pg_url` (a fresh PostgreSQL database, skipped with the reason without a server, failing under CI) comes
+# from tests/conftest.py.
+
+
 @pytest.fixture
-def pg_url():
-    """A fresh database on the PostgreSQL server, dropped afterwards."""
-    name = f"t_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+def pg_empty_urls(pg_server):
+    """Two new, empty PostgreSQL databases (an app's store and the suite database, as deployed: apart);
+    each store creates its own tables at head on first open. Dropped afterwards."""
+    from tests.db_backends import require_postgres
+
+    require_postgres(pg_server)
+    names = [pg_server.create(), pg_server.create()]
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - no server here: say so instead of failing obscurely
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    yield f"{PG}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        yield [pg_server.url(n) for n in names]
+    finally:
+        for n in names:
+            pg_server.drop(n)

@@ -174,7 +174,7 @@ def test_anonymous_callers_are_rate_limited(keys, faq_workspace, limit):
         assert int(r.headers["Retry-After"]) >= 1
 
 
-def test_the_channel_on_postgresql(pg_url, encoder, faq):
+def test_the_channel_on_postgresql(pg_empty_urls, encoder, faq):
     """The same customer flow with the bot's store and the suite database on the PostgreSQL server."""
     from customer_service.api import get_workspaces
     from customer_service.store import Store
@@ -182,10 +182,11 @@ def test_the_channel_on_postgresql(pg_url, encoder, faq):
     from shared.http.keys import KeyStore
     from tests.http.conftest import make_client
 
-    ws = Workspaces(Store(pg_url), encoder_loader=lambda name: encoder)
+    bot_url, suite_url = pg_empty_urls
+    ws = Workspaces(Store(bot_url), encoder_loader=lambda name: encoder)
     ws.create("construction")
     ws.knowledge("construction").ingest_faq("faq.jsonl", faq)
-    keys = KeyStore(pg_url)
+    keys = KeyStore(suite_url)
     try:
         with make_client(keys, [("bot", "customer_service.api:router")], {get_workspaces: lambda: ws}) as client:
             cid, token = open_conv(client)

@@ -89,8 +89,8 @@ def test_cli_creates_lists_and_revokes(tmp_path, capsys):
     assert KeyStore(url).identify(token) is None
 
 
-def test_keys_on_postgresql(pg_url):
-    store = KeyStore(pg_url)
+def test_keys_on_postgresql(pg_empty_urls):
+    store = KeyStore(pg_empty_urls[1])
     try:
         token = store.create("pg-client", ",".join(SCOPES))
         who = store.identify(token)

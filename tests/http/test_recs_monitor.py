@@ -12,13 +12,12 @@ import pytest
 from recommender.config import BlendConfig, RecConfig
 from tests.finance_monitor.conftest import T0
 from tests.http.conftest import assert_error, make_client
-from tests.recommender.conftest import _trained, recommender, themed_dataset  # noqa: F401  (fixtures)
 
 TEXT_ONLY = RecConfig(blend=BlendConfig(ranker=0.0, text=1.0, collaborative=0.0, popularity=0.0, recency=0.0), n=5)
 
 
 @pytest.fixture
-def rec_client(keys, recommender, tmp_path):  # noqa: F811
+def rec_client(keys, recommender, tmp_path):
     from recommender.api import get_configs, get_recommender
     from recommender.config_store import ConfigStore
 
@@ -30,7 +29,7 @@ def rec_client(keys, recommender, tmp_path):  # noqa: F811
         yield client
 
 
-def test_recommendations_for_text_items_and_user_under_a_saved_configuration(rec_client, recommender):  # noqa: F811
+def test_recommendations_for_text_items_and_user_under_a_saved_configuration(rec_client, recommender):
     r = rec_client.post("/v1/recs/recommendations", json={"text": "astronauts and rockets in outer space",
                                                           "config": "text-only"})
     assert r.status_code == 200, r.text

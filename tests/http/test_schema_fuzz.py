@@ -11,7 +11,6 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.http.conftest import ALL_SCOPES
 from tests.http.test_recs_monitor import monitor_store  # noqa: F401  (fixture)
-from tests.recommender.conftest import _trained, recommender, themed_dataset  # noqa: F401  (fixtures)
 
 EXAMPLES = 8
 

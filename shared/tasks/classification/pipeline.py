@@ -75,10 +75,10 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
         raise ConfigError("--budget searches around the auto recipe: use it with --method auto, without "
                           "checkpoints or differential privacy.")
     check_name(name)
-    if privacy is not None and method != AUTO:
+    if privacy is not None:
         from shared.privacy.dp import check_supported
 
-        check_supported(method, None)
+        check_supported("lora" if method == AUTO else method, None)
     distributed.init_from_env()
     device = device or distributed.local_device() or pick_device()
     seed_everything(config.seed)
@@ -117,17 +117,18 @@ def run(data: TableSource | None, *, name: str, text_col: str = "text", label_co
 
     # -- model and method ------------------------------------------------------------------------
     encoder = load_encoder(ref)
-    recipe_info = None
+    recipe_info: dict[str, Any] | None = None
+    if method == AUTO and privacy is not None:
+        # The recipe's sweeps ran without DP; under DP-SGD keep the method the DP bench measured (LoRA).
+        method = "lora"
+        why = "differential privacy: LoRA with its default learning rate (the recipe's sweeps ran without DP)"
+        recipe_info = {"chosen": {"method": "lora", "why": [why]}}
     if method == AUTO:
         pinned = set(pinned) | ({"lr"} if config.optim.lr is not None else set())
         recipe = choose_recipe(len(train), len(labels), sum(p.numel() for p in encoder.parameters()), device.type)
         method, config = recipe.method, apply_recipe(recipe, config, pinned)
         recipe_info = recipe_record(recipe, config, pinned)
         log.info("method auto: %s", "; ".join(recipe.why))
-        if privacy is not None:
-            from shared.privacy.dp import check_supported
-
-            check_supported(method, None)
     pad_id = tokenizer.pad_token_id
 
     def build_and_fit(config: TrainConfig, encoder: Any) -> tuple[Any, ...]:

@@ -12,7 +12,8 @@ What the sweeps in docs/benchmarks.md learned, written down once so a user need 
 - Batch 16 on small sets (more updates per epoch), 32 from 5,000 training rows.
 - Large encoders (over 200M parameters) adapt with LoRA: full fine-tuning them on a few thousand rows is
   slow on a CPU and overfits.
-Scope: classification only; DP-SGD and distillation runs use the same recipe.
+Scope: classification only; distillation runs use the same recipe; under DP-SGD `auto` means LoRA at its
+default learning rate (the sweeps ran without DP).
 """
 
 from __future__ import annotations
