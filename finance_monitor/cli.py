@@ -102,11 +102,12 @@ def status(db: str | None = DB) -> None:
 
 @app.command()
 def prepare(method: str | None = typer.Option(
-                None, help="Fine-tuning method for both models: head, lora, full, topk (default: each model's "
-                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970)."),
+                None, help="Fine-tuning method for all three models: head, lora, full, topk (default: each model's "
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970; NER head)."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
-    """Fine-tune the sentiment (Financial PhraseBank) and topic (Reuters R8) models through the core."""
+    """Fine-tune the sentiment (Financial PhraseBank), topic (Reuters R8) and ORG/PER tagger (FiNER + Wikigold)
+    models through the core."""
     from finance_monitor.models import ensure_models
 
     versions = ensure_models(method, data_dir, retrain=retrain)
@@ -115,7 +116,8 @@ def prepare(method: str | None = typer.Option(
 
 @app.command()
 def rescore(db: str | None = DB) -> None:
-    """Score every item with the current model versions (after a promotion) and rebuild trends."""
+    """Score every item with the current model versions (after a promotion; a new NER version re-extracts
+    every item's entities) and rebuild trends."""
     from finance_monitor import queries
     from finance_monitor.monitor import Monitor
 

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import delete
 
 from finance_monitor import alerts as alerts_mod
-from finance_monitor import ingest, queries, rule_store, rules, scoring, sinks, trends
+from finance_monitor import ingest, mentions, queries, rule_store, rules, scoring, sinks, trends
 from finance_monitor.entities import EntityMatcher
 from finance_monitor.errors import ModelUnavailableError
 from finance_monitor.settings import MonitorSettings
@@ -45,7 +45,8 @@ class Monitor:
     def __init__(self, store: Store | None = None, settings: MonitorSettings | None = None, *,
                  scorers: list[scoring.Scorer] | Callable[[Store], list[scoring.Scorer]] | None = None,
                  sinks_override: dict[str, sinks.AlertSink] | None = None,
-                 outbound: OutboundPolicy | None = None) -> None:
+                 outbound: OutboundPolicy | None = None,
+                 extractor: mentions.MentionExtractor | None | str = "auto") -> None:
         self.settings = settings or MonitorSettings()
         self.store = store or Store(self.settings.db_url)
         self._scorers = scorers
@@ -55,6 +56,10 @@ class Monitor:
         self.outbound = outbound  # None: the suite's policy (settings outbound_allow), read per fetch
         self._members_cache: tuple[datetime, pd.DataFrame, int] | None = None
         self._incremental = False
+        # "auto": the registry's NER model when one is registered (injected scorers imply none unless given)
+        self._extractor_arg = None if (extractor == "auto" and isinstance(scorers, list)) else extractor
+        self._extractor: mentions.MentionExtractor | None = \
+            extractor if isinstance(extractor, mentions.MentionExtractor) else None
 
     # -- steps -------------------------------------------------------------------------------
     def fetch(self, now: datetime) -> list[ingest.IngestReport]:
@@ -92,13 +97,28 @@ class Monitor:
             ) from exc
         return repr((sorted(topics.items()), versions))
 
+    def extractor(self) -> mentions.MentionExtractor | None:
+        """The NER mention extractor: injected, or the registry's current `ner_model` (reloaded after a
+        promotion), or None when no NER model is registered (the watch list still works alone)."""
+        if self._extractor_arg != "auto":
+            return self._extractor
+        name = self.settings.models.ner_model
+        from shared.registry import Registry
+
+        reg = Registry()
+        if name not in reg.names():
+            return None
+        if self._extractor is None or self._extractor.version != reg.current_version(name):
+            self._extractor = mentions.load_extractor(name, self.settings.models.batch_size)
+        return self._extractor
+
     def reload_scorers(self) -> None:
         """After a model promotion or a user-topic edit: the next score() uses the new versions."""
         if not isinstance(self._scorers, list):
             self._loaded = None
 
     def score(self, now: datetime) -> dict[str, int]:
-        done = scoring.score_all_pending(self.store, self.scorers(), now)
+        done = scoring.score_all_pending(self.store, self.scorers(), now, extractor=self.extractor())
         if not self._incremental:
             self._members_cache = None
         done["entities"] = scoring.tag_entities(self.store, EntityMatcher(scoring.watchlist(self.store)))

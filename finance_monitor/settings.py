@@ -60,6 +60,9 @@ class ScheduleSettings:
 class ModelSettings:
     sentiment_model: str = "fin-sentiment"
     topic_model: str = "fin-topic"
+    ner_model: str = field(default="fin-ner", metadata={"help": "token classifier for ORG/PER mentions"})
+    discovered_min_items: int = field(default=3, metadata={
+        "help": "items a discovered (not watch-listed) entity needs before it enters trends and rules"})
     custom_topic_threshold: float = field(default=0.35, metadata={"help": "min cosine to a topic centroid"})
     batch_size: int = 128
 
@@ -68,6 +71,8 @@ class ModelSettings:
             raise SettingsError(f"custom_topic_threshold must be in [-1, 1], got {self.custom_topic_threshold!r}")
         if self.batch_size < 1:
             raise SettingsError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.discovered_min_items < 1:
+            raise SettingsError(f"discovered_min_items must be >= 1, got {self.discovered_min_items!r}")
 
 
 @dataclass(frozen=True)
