@@ -8,7 +8,8 @@
 3. Scoring throughput on this machine's CPU threads, batched: the sentiment model alone (fp32 and
    bf16 autocast), the monitor's whole scoring step (sentiment + topic + user topics + lexicon +
    entities) as it runs now (one shared encoder pass) against a pass per model in fp32, and the
-   lexicon alone. Target ≥ 200 items/s.
+   lexicon alone; and the whole step with the NER tagger (fin-ner, head-only: it reads the same encoder
+   pass and leaves the sentence features for the classifiers). Target ≥ 200 items/s.
 4. The 4,080-headline Guardian replay (Jan–Jul 2020) through the whole pipeline in a fresh store:
    wall time, and every alert fired with its first-fire date.
 
@@ -138,7 +139,7 @@ def bench_topic(registry, recompute: bool) -> dict:
             "train_s": train_s}
 
 
-def bench_throughput(head_model, headlines: list[str], strong_model=None) -> dict:
+def bench_throughput(head_model, headlines: list[str], strong_model=None, ner_model=None) -> dict:
     """The monitor's scoring step as it runs now (one shared encoder pass per item, bf16 autocast where
     the CPU has it) against how it ran before (each model its own fp32 pass), on the same headlines."""
     import torch
@@ -192,6 +193,28 @@ def bench_throughput(head_model, headlines: list[str], strong_model=None) -> dic
             matcher.find(h)
 
     out["full_scoring_items_per_s"] = timed(now)
+    if ner_model is not None:  # + NER: a head-only tagger reads the same pass and hands the classifiers its features
+        from finance_monitor.mentions import AliasIndex, MentionExtractor
+
+        extractor = MentionExtractor("fin-ner", ner_model, "bench", batch_size=256)
+        aliases = AliasIndex([WatchEntry(n, t, a) for n, t, a in demo.WATCHLIST])
+
+        def now_ner(texts):
+            cache = FeatureCache()
+            found, pooled = extractor.extract(texts, [""] * len(texts))
+            cache.put(extractor.feature_key, [i for i, p in zip(ids, pooled) if p is not None],
+                      [p for p in pooled if p is not None])
+            for mentions in found:
+                for m in mentions:
+                    aliases.resolve(m.text)
+            for s in shared:
+                s.score_features(cache.features(s, ids[:len(texts)], texts))
+            lex.score(texts)
+            for h in texts:
+                matcher.find(h)
+
+        out["full_scoring_ner_items_per_s"] = timed(now_ner)
+        out["ner_shared_features"] = extractor.feature_key is not None
     if strong_model is not None:  # a fine-tuned encoder cannot share the pass: sentiment runs its own
         strong = ClassifierScorer("sentiment", "fin-sentiment", "strong", strong_model, batch_size=256)
 
@@ -231,6 +254,7 @@ def main() -> None:
     parser.add_argument("--skip-strong", action="store_true", help="Only the demo (head) models.")
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--throughput-items", type=int, default=2000)
+    parser.add_argument("--skip-ner", action="store_true", help="Leave the NER tagger out of the scoring step.")
     parser.add_argument("--recompute", action="store_true",
                         help="Predict the test splits again instead of reading the core's evaluation from the model card.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
@@ -252,7 +276,16 @@ def main() -> None:
     checkpoint()
     headlines = load_guardian_headlines()["headline"].tolist()
     reps = int(np.ceil(args.throughput_items / len(headlines)))
-    results["throughput"] = bench_throughput(head_model, (headlines * reps)[: args.throughput_items], strong_model)
+    ner_model = None
+    if not args.skip_ner:
+        from finance_monitor.models import train_ner
+        from shared.api import load_model
+
+        if ModelSettings().ner_model not in registry.names():
+            train_ner("head", args.data_dir, registry)
+        ner_model = load_model(ModelSettings().ner_model, registry=registry)
+    results["throughput"] = bench_throughput(head_model, (headlines * reps)[: args.throughput_items], strong_model,
+                                             ner_model)
     checkpoint()
     print_report(results, len(test))
     if not args.skip_replay:
@@ -288,6 +321,9 @@ def print_report(r: dict, n_test: int) -> None:
     print(f"scoring step now (one shared pass, auto)       {tp['full_scoring_items_per_s']:8.0f} items/s "
           f"= {tp['full_scoring_items_per_s'] / tp['before_items_per_s']:.2f}x before "
           "(sentiment+topic+user topics+lexicon+entities)")
+    if "full_scoring_ner_items_per_s" in tp:
+        print(f"scoring step now + NER (fin-ner, head-only, same pass)  {tp['full_scoring_ner_items_per_s']:8.0f} items/s "
+              f"(ORG/PER mentions + watch-list merge; features shared: {tp['ner_shared_features']})")
     if "full_scoring_strong_items_per_s" in tp:
         print(f"scoring step as shipped: full sentiment model (its own pass) + one shared pass "
               f"{tp['full_scoring_strong_items_per_s']:8.0f} items/s")

@@ -12,7 +12,7 @@ from customer_service.workspace import Workspaces
 from shared.audit_page import render_audit
 from shared.auth import PermissionDenied
 from shared.auth.streamlit_gate import gate
-from shared.ui import render_sidebar
+from shared.ui import as_text, render_sidebar
 
 st.set_page_config(page_title="Support console", page_icon="💬", layout="wide")
 identity = gate("bot.chat", title="Support console")
@@ -70,16 +70,16 @@ def chat_page() -> None:
         ids = [c.id for c in convs]
         if st.session_state.get("conv_pick") not in ids:
             st.session_state["conv_pick"] = ids[0]
-        labels = {c.id: conversation_label(c) for c in convs}
+        labels = {c.id: as_text(conversation_label(c)) for c in convs}  # titles are customer text
         current = st.radio("Conversations", ids, format_func=labels.get, key="conv_pick")
     with col_chat:
         view = conversation_view(ws.store, wid, current)
         st.subheader(f"Conversation #{view.id} · {view.status}")
         for m in view.messages:
             with st.chat_message("user" if m.role == "customer" else "assistant"):
-                st.write(m.text)
+                st.markdown(as_text(m.text))  # as typed: a customer's [link](...) or ![image](...) stays text
                 if m.author:
-                    st.caption(f"sent by {m.author}")
+                    st.caption(f"sent by {as_text(m.author)}")
         if view.pending is not None:
             p = view.pending
             with st.container(border=True):
@@ -91,8 +91,8 @@ def chat_page() -> None:
                 if p.sources:
                     with st.expander(f"Sources ({len(p.sources)})"):
                         for s in p.sources:
-                            st.markdown(f"**[{s['n']}] {s['label']}** · similarity {s['dense']:.2f}")
-                            st.caption(s["text"][:600])
+                            st.markdown(f"**[{s['n']}] {as_text(s['label'])}** · similarity {s['dense']:.2f}")
+                            st.caption(as_text(s["text"][:600]))
                 text = st.text_area("Reply (edit before sending)", value=p.text, key=f"edit_{p.id}", height=140)
                 b1, b2, b3, b4, b5 = st.columns(5)
                 if b1.button("Send", key="send", type="primary"):
@@ -140,7 +140,7 @@ def knowledge_page() -> None:
         results = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files],
                                  progress=lambda frac, text: bar.progress(min(1.0, frac), text=text), actor=identity)
         for r in results:
-            (st.success if r.ok else st.error)(r.message)
+            (st.success if r.ok else st.error)(as_text(r.message))  # names the uploaded file
     docs = ws.store.documents(wid)
     st.subheader(f"Documents ({len(docs)}) · {len(kb.index)} passages indexed")
     if not docs:
@@ -186,7 +186,7 @@ def handoff_section() -> None:
 
         try:
             with st.spinner("Calibrating on the workspace's dev data…"):
-                result = calibrate_workspace(ws, workspace, texts)
+                result = calibrate_workspace(ws, workspace, texts, actor=identity)
         except VerticalsError as exc:  # nothing to calibrate on, a bad file, or not permitted
             st.error(str(exc))
         else:

@@ -111,6 +111,11 @@ def ingest(workspace: str, files: list[Path] = typer.Argument(..., help="FAQ (CS
         except (VerticalsError, typer.BadParameter) as exc:  # one bad file does not stop the others
             failed += 1
             typer.secho(f"{path.name}: not ingested: {exc}", fg="red", err=True)
+        except Exception as exc:  # noqa: BLE001 - even a parser crash costs only this file
+            failed += 1
+            typer.secho(f"{path.name}: not ingested: {type(exc).__name__}: {exc}", fg="red", err=True)
+    typer.echo(f"{len(files) - failed} of {len(files)} files ingested" + (f", {failed} failed (see above)"
+                                                                       if failed else ""))
     if failed:
         raise typer.Exit(1)
 
@@ -166,6 +171,7 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
     from customer_service.feedback import collect_training_data
     from shared.names import child_path
     from shared.paths import check_output_folder, verticals_home
+    from shared.pii.policy import policy_for
 
     ws = _workspaces(db)
     w = ws.get(workspace)
@@ -173,7 +179,7 @@ def export_training_data(workspace: str, out: Path | None = typer.Option(None, h
         folder = check_output_folder(out, force, "export folder")
     else:  # the workspace name becomes a folder only after the name rule
         folder = child_path(verticals_home() / "customer_service" / "exports", w.name, "workspace")
-    export = collect_training_data(ws.store, w.id)
+    export = collect_training_data(ws.store, w.id, policy_for(ws.settings(workspace).redaction).redact)
     for path in export.write(folder):
         typer.echo(f"wrote {path}")
     typer.echo(f"{len(export.intents)} confirmed intent examples, {len(export.pairs)} question/answer pairs")
@@ -203,7 +209,7 @@ def _recalibrate(ws: Any, workspace: str, data_dir: Path | None, out_of_scope: P
     from customer_service.workspace_calibration import calibrate_workspace, read_out_of_scope
 
     oos = read_out_of_scope(out_of_scope) if out_of_scope is not None else None
-    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir)
+    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir, actor=operator())
     for line in result.lines():
         typer.echo(f"{workspace}: {line}")
 
@@ -239,11 +245,12 @@ def retrain(workspace: str, db: str | None = DB, data_dir: Path | None = typer.O
     )
     from customer_service.settings import default_intent_epochs
     from customer_service.tuning import model_name
+    from shared.pii.policy import policy_for
 
     ws = _workspaces(db)
     w = ws.get(workspace)
     settings = ws.settings(workspace)
-    export = collect_training_data(ws.store, w.id)
+    export = collect_training_data(ws.store, w.id, policy_for(settings.redaction).redact)
     recalibrate = False
     if settings.intent_model and settings.intent_data:
         base = load_intent_base(settings.intent_data, data_dir)

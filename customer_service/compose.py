@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -110,26 +111,43 @@ class LocalGenerator:
 
 
 class EndpointGenerator:
-    """Any OpenAI-compatible chat-completions server (vLLM, TGI, llama.cpp server...)."""
+    """Any OpenAI-compatible chat-completions server (vLLM, TGI, llama.cpp server...).
 
-    def __init__(self, client: Any = None) -> None:
-        self.client = client  # an httpx.Client; injected in tests, created on first use otherwise
+    The prompt leaves the machine, so every message passes through the workspace's redaction policy first;
+    the request goes through the fenced outbound client (shared/net.py); the key (named by `api_key_env`)
+    is only sent over https unless `allow_plain_http` is set."""
+
+    def __init__(self, redact: Callable[[str], str] | None = None, policy: Any = None) -> None:
+        if redact is None:
+            from shared.pii.policy import default_policy
+
+            redact = default_policy().redact
+        self.redact = redact
+        self.policy = policy  # an OutboundPolicy; None: the suite's (settings outbound_allow), read per call
 
     def generate(self, prompt_messages: list[dict[str, str]], settings: GenerationSettings) -> str:
         import httpx
 
-        client = self.client or httpx.Client()
+        from shared.errors import OutboundError
+        from shared.net import default_policy, redact_url, request
+
         key = os.environ.get(settings.api_key_env, "")
+        url = settings.endpoint_url.rstrip("/") + "/chat/completions"
+        shown = redact_url(settings.endpoint_url)
+        if key and url.startswith("http://") and not settings.allow_plain_http:
+            raise GenerationError(f"Endpoint {shown} is plain http: the key in {settings.api_key_env} is not sent "
+                                  "in clear. Use https, or set allow_plain_http for a trusted local server.")
+        messages = [{**m, "content": self.redact(m["content"])} for m in prompt_messages]
+        policy = (self.policy or default_policy()).replace(deadline_s=settings.timeout_s)
         try:
-            resp = client.post(settings.endpoint_url.rstrip("/") + "/chat/completions",
-                               json={"model": settings.model, "messages": prompt_messages,
-                                     "max_tokens": settings.max_new_tokens, "temperature": 0},
-                               headers={"Authorization": f"Bearer {key}"} if key else {},
-                               timeout=settings.timeout_s)
-            resp.raise_for_status()
+            resp = request("POST", url, json={"model": settings.model, "messages": messages,
+                                              "max_tokens": settings.max_new_tokens, "temperature": 0},
+                           headers={"Authorization": f"Bearer {key}"} if key else {}, policy=policy)
+            if resp.status_code >= 400:
+                raise GenerationError(f"Endpoint {shown} answered HTTP {resp.status_code}")
             return str(resp.json()["choices"][0]["message"]["content"]).strip()
-        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            raise GenerationError(f"Endpoint {settings.endpoint_url} failed: {exc}") from exc
+        except (httpx.HTTPError, OutboundError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise GenerationError(f"Endpoint {shown} failed: {exc}") from None
 
 
 class Composer:

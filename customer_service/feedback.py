@@ -9,6 +9,7 @@ model only if it is not worse on the same dev data than the current one.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,14 @@ class TrainingExport:
         return written
 
 
-def collect_training_data(store: Store, workspace_id: int) -> TrainingExport:
+def collect_training_data(store: Store, workspace_id: int,
+                          redact: Callable[[str], str] | None = None) -> TrainingExport:
+    """Confirmed intents and Q&A pairs, every text through `redact` (default: the suite's policy) again on
+    the way out: rows stored before a stricter policy, or by an older version, leave the store masked too."""
+    if redact is None:
+        from shared.pii.policy import default_policy
+
+        redact = default_policy().redact
     intents: list[dict[str, Any]] = []
     pairs: list[dict[str, Any]] = []
     for conv in store.conversations(workspace_id):
@@ -70,6 +78,10 @@ def collect_training_data(store: Store, workspace_id: int) -> TrainingExport:
             elif later:  # handed over (by the bot or the agent) and answered by a person
                 pairs.append({"question": msg.text, "answer": "\n".join(later), "source": "handoff",
                               "conversation_id": conv.id})
+    for row in intents:
+        row["text"] = redact(row["text"])
+    for row in pairs:
+        row["question"], row["answer"] = redact(row["question"]), redact(row["answer"])
     return TrainingExport(pd.DataFrame(intents, columns=INTENT_COLUMNS), pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 

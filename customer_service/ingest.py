@@ -180,15 +180,18 @@ def extract_text(name: str, data: bytes, kind: str) -> str:
 
 def _pdf_text(name: str, data: bytes) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     if not data.startswith(b"%PDF"):
         raise UnsupportedFileError(f"{name!r} is not a PDF (no %PDF header); check the file.")
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n\n".join((page.extract_text() or "") for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise UnsupportedFileError(f"{name!r} is a damaged PDF ({exc}); re-export it and upload again.") from exc
+    except LimitReachedError as exc:  # a stream that inflates past pypdf's limit: a decompression bomb or worse
+        raise UnsupportedFileError(f"{name!r} expands beyond the PDF reader's decompression limit ({exc}); it was "
+                                   "not ingested. Split it, or re-export it without huge embedded streams.") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise UnsupportedFileError(f"{name!r} is a damaged PDF ({exc}); re-export it and upload again.") from None
 
 
 class _TextOnly(HTMLParser):

@@ -78,6 +78,8 @@ class GenerationSettings:
     model: str = field(default="smollm2", metadata={"help": "Local model name/folder, or the model name sent to the endpoint."})
     endpoint_url: str = field(default="", metadata={"help": "Base URL of an OpenAI-compatible server, e.g. http://host:8000/v1."})
     api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the endpoint's key."})
+    allow_plain_http: bool = field(default=False, metadata={
+        "help": "Send the key to an http:// endpoint (in clear). Off: a key is only sent over https."})
     timeout_s: float = field(default=20.0, metadata={"help": "Past this, the extractive answer is used."})
     max_new_tokens: int = field(default=96, metadata={"help": "Longest generated reply."})
 
@@ -111,8 +113,15 @@ class WorkspaceSettings:
         "help": "Weight of the nearest-training-example intent vote in the label (0 = off)."})
     templates: dict[str, str] = field(default_factory=dict, metadata={"help": "Answer template per intent, with {slot|default} slots."})
     attribution: str = field(default="", metadata={"help": "Credit for the knowledge base, shown in the console."})
+    redaction: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "This workspace's PII redaction policy (shared/pii/policy.py), applied to stored messages, "
+                "agent replies, exports, retraining data and prompts sent to an endpoint; e.g. "
+                "{'emails': false} keeps e-mail addresses but masks cards, IBANs and phones. {} = all masked."})
 
     def __post_init__(self) -> None:
+        from shared.pii.policy import RedactionPolicy
+
+        RedactionPolicy.from_dict(self.redaction)  # refused when created, not when a message arrives
         if not self.intent_base_model.strip():
             raise SettingsError("intent_base_model is empty: use minilm, mpnet or a local model folder.")
         if self.intent_method not in INTENT_METHODS:

@@ -4,9 +4,9 @@ Workspaces, documents and their chunks (with cached embeddings, so restarts do n
 conversations, messages, the bot's proposals with sources and scores, what the agent actually sent,
 ratings and handoffs. Every public write is one transaction: it happens whole or not at all.
 
-Customer text passes through `redactor` before it is written. The default is the core's
-`shared.pii.redact` when that module is importable (issue 4), else the identity function: that is the
-hook to replace for other redaction policies.
+Customer messages, the bot's proposals and the agent's replies pass through the workspace's redaction
+policy (its `redaction` setting, shared/pii/policy.py) before they are written; `Store(redactor=...)`
+replaces it for every workspace.
 """
 
 from __future__ import annotations
@@ -53,19 +53,19 @@ from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
-    """The core's PII redaction. Replace via `Store(redactor=...)`.
+    """The suite's default redaction policy (shared/pii/policy.py). Replace via `Store(redactor=...)`.
 
     A `shared.pii` that fails to import is an error: falling back to "no redaction" would store customers'
     personal data in clear without anyone noticing.
     """
     try:
-        from shared.pii import redact
+        from shared.pii.policy import default_policy
     except ImportError as exc:
         raise RedactionUnavailableError(
             f"The PII redaction (shared.pii) cannot be imported ({exc}), so customer text cannot be stored "
             "safely. Reinstall with ./scripts/install, or pass an explicit `Store(redactor=...)`."
         ) from exc
-    return redact
+    return default_policy().redact
 
 
 DB_ENV = "VERTICALS_BOT_DB"
@@ -239,6 +239,17 @@ class Store:
         self.redact = redactor or default_redactor()  # first: no database is created without redaction
         self.db = open_database(CHAIN, url)
         self.url, self.engine = self.db.url, self.db.engine
+        self._redactor = redactor  # injected: used for every workspace; else each workspace's own policy
+
+    def redactor_for(self, s: Session, conversation_id: int) -> Callable[[str], str]:
+        """The redaction of the conversation's workspace (its `redaction` setting; shared/pii/policy.py)."""
+        if self._redactor is not None:
+            return self._redactor
+        from shared.pii.policy import policy_for
+
+        conv = s.get(Conversation, conversation_id)
+        ws = s.get(Workspace, conv.workspace_id) if conv is not None else None
+        return policy_for((ws.settings or {}).get("redaction") if ws is not None else None).redact
 
     def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any exception."""
@@ -491,10 +502,13 @@ class Store:
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
             send = send and not handoff_reason and conv.status != "handoff"
-            msg = Message(conversation_id=conversation_id, role="customer", text=self.redact(customer_text),
+            redact = self.redactor_for(s, conversation_id)
+            msg = Message(conversation_id=conversation_id, role="customer", text=redact(customer_text),
                           created_at=now)
             s.add(msg)
             s.flush()
+            if proposal.get("text"):  # a template can echo what the customer wrote
+                proposal = {**proposal, "text": redact(proposal["text"])}
             prop = Proposal(conversation_id=conversation_id, message_id=msg.id, created_at=now, **proposal)
             s.add(prop)
             if not conv.title:
@@ -522,6 +536,7 @@ class Store:
             prop = s.get(Proposal, proposal_id)
             if prop is None:
                 raise UnknownConversationError(f"No proposal {proposal_id}.")
+            text = self.redactor_for(s, prop.conversation_id)(text)  # agents paste account details too
             prop.sent_text, prop.sent_at = text, now
             prop.edited = text.strip() != prop.text.strip()
             msg = Message(conversation_id=prop.conversation_id, role="agent", text=text, created_at=now,
@@ -539,7 +554,8 @@ class Store:
                              actor: Identity | None = None) -> Message:
         now = now or utcnow()
         with self.session() as s:
-            msg = Message(conversation_id=conversation_id, role="agent", text=text, created_at=now,
+            msg = Message(conversation_id=conversation_id, role="agent",
+                          text=self.redactor_for(s, conversation_id)(text), created_at=now,
                           author=(actor or SYSTEM).name)
             s.add(msg)
             s.get(Conversation, conversation_id).updated_at = now

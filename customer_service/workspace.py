@@ -148,7 +148,9 @@ class Workspaces:
                 self._generators[gen.model] = self._generator_loader(gen.model)
             generator = self._generators[gen.model]
         elif gen.mode == "endpoint":
-            generator = EndpointGenerator()
+            from shared.pii.policy import policy_for
+
+            generator = EndpointGenerator(redact=policy_for(settings.redaction).redact)
         return Composer(gen, generator)
 
     def bot(self, name: str, *, intents: IntentModel | None = None, generator: Generator | None = None) -> Bot:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import streamlit as st
 import yaml
 
-from finance_monitor import alerts, ingest, queries, rule_store, views
+from finance_monitor import alerts, discovery, ingest, mentions, queries, rule_store, views
 from finance_monitor.errors import MonitorError
 from finance_monitor.rules import Rule
 from finance_monitor.settings import default_db_url
@@ -88,6 +88,7 @@ def alert_feed(store: Store) -> None:
 
 def entity_page(store: Store) -> None:
     st.header("Entities")
+    emerging_section(store)
     query = st.text_input("Ticker or company", key="entity_query")
     names = [e for e in queries.entities(store) if query.lower().lstrip("$") in e.lower()] if query else \
         queries.entities(store)
@@ -100,7 +101,36 @@ def entity_page(store: Store) -> None:
     st.line_chart(views.wide(t, "mean_sentiment"))
     st.bar_chart(views.wide(t, "volume"))
     st.subheader("Latest items")
-    st.dataframe(views.item_table(queries.entity_items(store, entity)), hide_index=True, width="stretch")
+    items = queries.entity_items(store, entity)
+    st.dataframe(views.item_table(items), hide_index=True, width="stretch")
+    found = mentions.item_mentions(store, items["item_id"].head(20).tolist()) if not items.empty else {}
+    for row in items.head(20).itertuples():
+        spans = [(m.start, m.end, m.type) for m in found.get(row.item_id, []) if m.field == "title"]
+        st.html(f"<div>{row.published_at:%Y-%m-%d} · {views.highlight_html(row.title, spans)}</div>")
+
+
+def emerging_section(store: Store) -> None:
+    """New or rising names the NER model found that are not on the watch list; one click watches one."""
+    st.subheader("Emerging entities (discovered, not on the watch list)")
+    latest = queries.latest_published(store)
+    if latest is None:
+        st.info("No items yet.")
+        return
+    day = st.date_input("As of", value=latest.date(), key="emerging_day")
+    as_of = datetime.combine(day, datetime.max.time(), tzinfo=timezone.utc)
+    table = discovery.emerging(store, as_of)
+    if table.empty:
+        st.info("No new or rising discovered entities in the 7 days before that date.")
+        return
+    st.dataframe(views.emerging_table(table), hide_index=True, width="stretch")
+    for i, row in enumerate(table.head(10).itertuples()):
+        cols = st.columns([4, 1])
+        cols[0].write(f"**{row.status}** {row.type} · {row.recent_items} items, "
+                      f"{'n/a' if row.neg_share != row.neg_share else f'{row.neg_share:.0%}'} negative")
+        cols[0].text(row.entity)  # plain text: the name came from a feed
+        if cols[1].button("Watch", key=f"watch_{i}"):
+            discovery.watch_entity(store, row.entity)
+            st.success(f"Now watching {row.entity}")
 
 
 def sources_page(store: Store) -> None:
@@ -171,7 +201,7 @@ def main() -> None:
     page = st.sidebar.radio("Page", pages, key="page")
     st.sidebar.caption(f"Store: {store.masked_url}")
     PAGES[page](store)
-    render_sidebar(st, ["fin-sentiment", "fin-topic"])
+    render_sidebar(st, ["fin-sentiment", "fin-topic", "fin-ner"])
 
 
 main()

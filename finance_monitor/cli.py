@@ -102,11 +102,12 @@ def status(db: str | None = DB) -> None:
 
 @app.command()
 def prepare(method: str | None = typer.Option(
-                None, help="Fine-tuning method for both models: head, lora, full, topk (default: each model's "
-                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970)."),
+                None, help="Fine-tuning method for all three models: head, lora, full, topk (default: each model's "
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970; NER head)."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
-    """Fine-tune the sentiment (Financial PhraseBank) and topic (Reuters R8) models through the core."""
+    """Fine-tune the sentiment (Financial PhraseBank), topic (Reuters R8) and ORG/PER tagger (FiNER + Wikigold)
+    models through the core."""
     from finance_monitor.models import ensure_models
 
     versions = ensure_models(method, data_dir, retrain=retrain)
@@ -115,7 +116,8 @@ def prepare(method: str | None = typer.Option(
 
 @app.command()
 def rescore(db: str | None = DB) -> None:
-    """Score every item with the current model versions (after a promotion) and rebuild trends."""
+    """Score every item with the current model versions (after a promotion; a new NER version re-extracts
+    every item's entities) and rebuild trends."""
     from finance_monitor import queries
     from finance_monitor.monitor import Monitor
 
@@ -154,12 +156,21 @@ def sink(name: str, kind: str = typer.Argument(..., help="log, webhook or email"
          url: str | None = typer.Option(None, help="webhook: URL to POST to."),
          host: str = typer.Option("localhost", help="email: SMTP host."), port: int = typer.Option(25),
          sender: str | None = typer.Option(None, "--from"), to: list[str] = typer.Option([], "--to"),
+         url_env: str | None = typer.Option(None, help="webhook: the environment variable holding the URL (kept "
+                                            "out of the database; preferred when the URL carries a token)."),
+         username: str | None = typer.Option(None, help="email: SMTP user name."),
+         password_env: str | None = typer.Option(None, help="email: the environment variable holding the SMTP "
+                                                 "password (the password itself is never stored)."),
+         starttls: bool = typer.Option(True, help="email: require STARTTLS (--no-starttls only for a local relay)."),
          db: str | None = DB) -> None:
     """Add a notification sink."""
     from finance_monitor.sinks import add_sink
 
-    config: dict = {"log": {}, "webhook": {"url": url}, "email": {"host": host, "port": port, "from": sender, "to": to}}.get(kind, {})
-    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v}, actor=operator())
+    config: dict = {"log": {}, "webhook": {"url": url, "url_env": url_env},
+                    "email": {"host": host, "port": port, "from": sender, "to": to, "username": username,
+                              "password_env": password_env, "starttls": starttls}}.get(kind, {})
+    add_sink(_store(db), name, kind, {k: v for k, v in config.items() if v is not None and v != [] and v != ""},
+             actor=operator())
     typer.echo(f"sink {name} ({kind}) added")
 
 

@@ -33,6 +33,10 @@ class FeatureCache:
             known.update({ids[i]: row for i, row in zip(missing, fresh)})
         return np.stack([known[item] for item in ids])
 
+    def put(self, feature_key: tuple, ids: Sequence[int], rows: Sequence[np.ndarray]) -> None:
+        """Features another pass computed anyway (the NER model's encoder pass over titles)."""
+        self._rows.setdefault(feature_key, {}).update({i: np.asarray(r) for i, r in zip(ids, rows)})
+
 
 class EncoderFeatures:
     """The `Encoder` protocol over a head-only classifier's features: the user topics then share the

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
 from sqlalchemy import func, select
 
 from finance_monitor.errors import FetchError, NotFoundError, SourceConfigError
@@ -27,6 +26,9 @@ from finance_monitor.sources.base import FetchResult, RawItem
 from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore, record_audit
 from shared.auth import Identity, require
 from shared.names import check_name
+from shared.net import OutboundPolicy
+from shared.pii.policy import RedactionPolicy
+from shared.pii.policy import default_policy as default_redaction
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +124,18 @@ def remove_source(store: Store, name: str, *, actor: Identity | None = None, now
 
 
 def ingest_items(store: Store, source_id: int | None, items: list[RawItem], now: datetime,
-                 new_state: dict[str, Any] | None = None) -> int:
-    """Insert new items (and the source's new state) in one transaction; returns how many were new."""
+                 new_state: dict[str, Any] | None = None, redaction: RedactionPolicy | None = None) -> int:
+    """Insert new items (and the source's new state) in one transaction; returns how many were new.
+
+    Titles and bodies pass through the redaction policy first: a feed can carry a phone number or an
+    e-mail address, and nothing downstream (scores, alerts, notifications) needs it."""
+    policy = redaction or default_redaction()
     rows = []
     seen_hashes: set[str] = set()
     seen_urls: set[str] = set()
-    for it in items:
+    for raw in items:
+        it = RawItem(title=policy.redact(raw.title), body=policy.redact(raw.body), url=raw.url,
+                     published_at=raw.published_at)
         url = canonical_url(it.url)
         digest = content_hash(it.title, it.body)
         if digest in seen_hashes or (url and url in seen_urls):
@@ -156,11 +164,11 @@ def backoff_delay(failures: int, settings: FetchSettings) -> timedelta:
     return timedelta(seconds=min(settings.backoff_base_s * 2 ** max(failures - 1, 0), settings.backoff_max_s))
 
 
-def fetch_raw(src: SourceRow, now: datetime, settings: FetchSettings, client: httpx.Client | None) -> FetchResult:
+def fetch_raw(src: SourceRow, now: datetime, settings: FetchSettings, policy: OutboundPolicy | None) -> FetchResult:
     if src.kind == "rss":
         from finance_monitor.sources.rss import fetch_rss
 
-        return fetch_rss(src.location, src.state or {}, settings, client)
+        return fetch_rss(src.location, src.state or {}, settings, policy)
     if src.kind == "folder":
         from finance_monitor.sources.folder import fetch_folder
 
@@ -173,21 +181,25 @@ def fetch_raw(src: SourceRow, now: datetime, settings: FetchSettings, client: ht
 
 
 def fetch_source(store: Store, name: str, now: datetime, settings: FetchSettings | None = None,
-                 client: httpx.Client | None = None) -> IngestReport:
-    """Fetch one source now (paused or not), ingest, and record health and back-off."""
+                 policy: OutboundPolicy | None = None) -> IngestReport:
+    """Fetch one source now (paused or not), ingest, and record health and back-off.
+
+    Whatever goes wrong with this source (a bad file, a refused address, a parser crash) is recorded on it
+    with a back-off and returned in the report; it never stops the other sources."""
     settings = settings or FetchSettings()
     src = get_source(store, name)
     try:
-        result = fetch_raw(src, now, settings, client)
-    except (FetchError, SourceConfigError) as exc:
+        result = fetch_raw(src, now, settings, policy)
+    except Exception as exc:  # noqa: BLE001 - one bad source fails alone, with its reason stored
+        reason = str(exc) if isinstance(exc, (FetchError, SourceConfigError)) else f"{type(exc).__name__}: {exc}"
         with store.session() as s:
             row = s.get(SourceRow, src.id)
             row.failures = (row.failures or 0) + 1
             row.last_fetch_at = now
-            row.last_error = str(exc)
+            row.last_error = reason
             row.next_fetch_at = now + backoff_delay(row.failures, settings)
-        log.warning("source %s failed (%d in a row): %s", name, src.failures + 1, exc)
-        return IngestReport(name, 0, 0, 0, error=str(exc))
+        log.warning("source %s failed (%d in a row): %s", name, src.failures + 1, reason)
+        return IngestReport(name, 0, 0, 0, error=reason)
     added = 0 if result.not_modified else ingest_items(store, src.id, result.items, now, result.state)
     with store.session() as s:
         row = s.get(SourceRow, src.id)
@@ -206,5 +218,5 @@ def due_sources(store: Store, now: datetime) -> list[str]:
 
 
 def fetch_due(store: Store, now: datetime, settings: FetchSettings | None = None,
-              client: httpx.Client | None = None) -> list[IngestReport]:
-    return [fetch_source(store, name, now, settings, client) for name in due_sources(store, now)]
+              policy: OutboundPolicy | None = None) -> list[IngestReport]:
+    return [fetch_source(store, name, now, settings, policy) for name in due_sources(store, now)]

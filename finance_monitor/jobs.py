@@ -1,6 +1,6 @@
-"""Module-level job callables for the persistent job store ("finance_monitor.jobs:fetch" etc.).
+"""Module-level job callables the scheduler runs ("finance_monitor.jobs:fetch" etc.).
 
-APScheduler pickles only the reference, so the callables find their Monitor here: the running
+The scheduler refers to them by name, so the callables find their Monitor here: the running
 scheduler binds one; a job run without a bound monitor builds one from the default settings.
 """
 

@@ -1,4 +1,5 @@
-"""Training the monitor's two models through the core: sentiment on Financial PhraseBank, topic on R8.
+"""Training the monitor's models through the core: sentiment on Financial PhraseBank, topic on R8, and the
+ORG/PER tagger `fin-ner` on FiNER (SEC filings) + Wikigold (Wikipedia, closer to news prose).
 
 Both go to the core's registry under fixed names; scoring always uses the registry's current
 version, so promoting a better model and re-scoring history is one `monitor rescore`.
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 # both in one run). The topic model stays head-only: R8 0.970 from the shared pass.
 SENTIMENT_METHOD = "full"
 TOPIC_METHOD = "head"
+NER_METHOD = "head"  # head-only: the tagger reads the topic model's encoder pass (the scoring step stays one pass)
 DEMO_METHOD = TOPIC_METHOD  # the fast recipe, for tests and `--method head`
 
 
@@ -71,11 +73,41 @@ def train_topic(method: str = TOPIC_METHOD, registry: Any = None, name: str | No
                     method=method, config=config or topic_config(method), splits=r8_splits(), registry=registry)
 
 
+def ner_config(method: str) -> Any:
+    from shared.config import OptimConfig, TrainConfig
+
+    if method == "head":  # the encoder runs once; each epoch is a pass of the head over cached token states
+        return TrainConfig(epochs=20, patience=4, progress=False, optim=OptimConfig(batch_size=256))
+    return TrainConfig(epochs=4, patience=2, progress=False,
+                       optim=OptimConfig(lr=1e-4, batch_size=16, head_lr_multiplier=10))
+
+
+def ner_splits(data_dir: Path | None = None, seed: int = 42) -> tuple[list, list, list]:
+    """FiNER train (90%) + all of Wikigold to train; dev: the other 10% of FiNER train; test: FiNER test."""
+    from shared.paths import data_dir as resolve_data_dir
+    from shared.tasks.token_classification.data import read_sentences, split_sentences
+
+    folder = resolve_data_dir(data_dir)
+    train, dev = split_sentences(read_sentences(folder / "finer_sec" / "train.conll"), (0.9, 0.1), seed)
+    wiki = read_sentences(folder / "wikigold" / "wikigold.conll")
+    return train + wiki, dev, read_sentences(folder / "finer_sec" / "test.conll")
+
+
+def train_ner(method: str = NER_METHOD, data_dir: Path | None = None, registry: Any = None,
+              name: str | None = None, config: Any = None) -> Any:
+    """Head-only by default: the scoring step then reads the NER tags off the classifiers' encoder pass."""
+    from shared.api import finetune
+
+    return finetune(None, task="token-classification", name=name or ModelSettings().ner_model, model="minilm",
+                    method=method, config=config or ner_config(method), splits=ner_splits(data_dir),
+                    registry=registry)
+
+
 def ensure_models(method: str | None = None, data_dir: Path | None = None, settings: ModelSettings | None = None,
                   retrain: bool = False) -> dict[str, str]:
-    """Train whichever of the two models the registry lacks; returns {name: current version}.
+    """Train whichever of the three models the registry lacks; returns {name: current version}.
 
-    `method` None: each model's shipped recipe (SENTIMENT_METHOD, TOPIC_METHOD); else both use `method`.
+    `method` None: each model's shipped recipe (SENTIMENT_METHOD, TOPIC_METHOD, NER_METHOD); else all use `method`.
     """
     from shared.registry import Registry
 
@@ -87,7 +119,10 @@ def ensure_models(method: str | None = None, data_dir: Path | None = None, setti
     if retrain or settings.topic_model not in registry.names():
         res = train_topic(method or TOPIC_METHOD, registry, settings.topic_model)
         keep_serving(registry, settings.topic_model, res)
-    return {n: registry.current_version(n) for n in (settings.sentiment_model, settings.topic_model)}
+    if retrain or settings.ner_model not in registry.names():
+        train_ner(method or NER_METHOD, data_dir, registry, settings.ner_model)
+    return {n: registry.current_version(n)
+            for n in (settings.sentiment_model, settings.topic_model, settings.ner_model)}
 
 
 def keep_serving(registry: Any, name: str, result: Any) -> None:

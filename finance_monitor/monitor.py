@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import pandas as pd
 from sqlalchemy import delete
 
 from finance_monitor import alerts as alerts_mod
-from finance_monitor import ingest, queries, rule_store, rules, scoring, sinks, trends
+from finance_monitor import ingest, mentions, queries, rule_store, rules, scoring, sinks, trends
 from finance_monitor.entities import EntityMatcher
 from finance_monitor.errors import ModelUnavailableError
 from finance_monitor.settings import MonitorSettings
 from finance_monitor.store import Store, TrendRow, insert_ignore
+from shared.net import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +45,25 @@ class Monitor:
     def __init__(self, store: Store | None = None, settings: MonitorSettings | None = None, *,
                  scorers: list[scoring.Scorer] | Callable[[Store], list[scoring.Scorer]] | None = None,
                  sinks_override: dict[str, sinks.AlertSink] | None = None,
-                 http_client: httpx.Client | None = None) -> None:
+                 outbound: OutboundPolicy | None = None,
+                 extractor: mentions.MentionExtractor | None | str = "auto") -> None:
         self.settings = settings or MonitorSettings()
         self.store = store or Store(self.settings.db_url)
         self._scorers = scorers
         self._loaded: list[scoring.Scorer] | None = scorers if isinstance(scorers, list) else None
         self._loaded_fp = ""
         self.sinks_override = sinks_override
-        self.http_client = http_client
+        self.outbound = outbound  # None: the suite's policy (settings outbound_allow), read per fetch
         self._members_cache: tuple[datetime, pd.DataFrame, int] | None = None
         self._incremental = False
+        # "auto": the registry's NER model when one is registered (injected scorers imply none unless given)
+        self._extractor_arg = None if (extractor == "auto" and isinstance(scorers, list)) else extractor
+        self._extractor: mentions.MentionExtractor | None = \
+            extractor if isinstance(extractor, mentions.MentionExtractor) else None
 
     # -- steps -------------------------------------------------------------------------------
     def fetch(self, now: datetime) -> list[ingest.IngestReport]:
-        return ingest.fetch_due(self.store, now, self.settings.fetch, self.http_client)
+        return ingest.fetch_due(self.store, now, self.settings.fetch, self.outbound)
 
     def scorers(self) -> list[scoring.Scorer]:
         """The scorers, reloaded when a model was promoted or a user topic edited since the last load."""
@@ -92,13 +97,28 @@ class Monitor:
             ) from exc
         return repr((sorted(topics.items()), versions))
 
+    def extractor(self) -> mentions.MentionExtractor | None:
+        """The NER mention extractor: injected, or the registry's current `ner_model` (reloaded after a
+        promotion), or None when no NER model is registered (the watch list still works alone)."""
+        if self._extractor_arg != "auto":
+            return self._extractor
+        name = self.settings.models.ner_model
+        from shared.registry import Registry
+
+        reg = Registry()
+        if name not in reg.names():
+            return None
+        if self._extractor is None or self._extractor.version != reg.current_version(name):
+            self._extractor = mentions.load_extractor(name, self.settings.models.batch_size)
+        return self._extractor
+
     def reload_scorers(self) -> None:
         """After a model promotion or a user-topic edit: the next score() uses the new versions."""
         if not isinstance(self._scorers, list):
             self._loaded = None
 
     def score(self, now: datetime) -> dict[str, int]:
-        done = scoring.score_all_pending(self.store, self.scorers(), now)
+        done = scoring.score_all_pending(self.store, self.scorers(), now, extractor=self.extractor())
         if not self._incremental:
             self._members_cache = None
         done["entities"] = scoring.tag_entities(self.store, EntityMatcher(scoring.watchlist(self.store)))
@@ -202,7 +222,7 @@ class Monitor:
         src = ingest.get_source(self.store, source)
         reports = []
         if src.kind != "replay":
-            ingest.fetch_source(self.store, source, end, self.settings.fetch, self.http_client)
+            ingest.fetch_source(self.store, source, end, self.settings.fetch, self.outbound)
             reports.append(self.tick(end, fetch=False, aggregate=False))
             self.aggregate(end, since=start)
             return reports
@@ -210,7 +230,7 @@ class Monitor:
         self._incremental, self._members_cache = True, None
         try:
             while now <= end:
-                ingest.fetch_source(self.store, source, now, self.settings.fetch, self.http_client)
+                ingest.fetch_source(self.store, source, now, self.settings.fetch, self.outbound)
                 rep = self.tick(now, fetch=False, aggregate=False)
                 reports.append(rep)
                 if progress:

@@ -15,6 +15,7 @@ from finance_monitor.store import (
     AlertRow,
     ItemEntityRow,
     ItemRow,
+    MentionRow,
     NotificationRow,
     ScoreRow,
     SourceRow,
@@ -24,6 +25,7 @@ from finance_monitor.store import (
 from shared import audit
 from shared.auth import Identity, require
 
+DISCOVERED_MIN_ITEMS = 3  # the default of ModelSettings.discovered_min_items
 SCORED_COLUMNS = ["item_id", "published_at", "title", "sentiment", "sentiment_label", "sentiment_conf",
                   "topic", "custom_topic", "lexicon", "entities"]
 
@@ -38,9 +40,34 @@ def _latest_scores(s: Any, kind: str, item_filter: Any = None) -> pd.DataFrame:
     return pd.DataFrame(s.execute(q).all(), columns=["item_id", "label", "value", "confidence"])
 
 
+def discovered_entities(s: Any, item_filter: Any, until: datetime | None,
+                        min_items: int = DISCOVERED_MIN_ITEMS) -> pd.DataFrame:
+    """(item_id, entity) for the NER mentions of the filtered items: watch-list entities always, discovered ones
+    only when mentioned in at least `min_items` items published up to `until` (one-off names never trend)."""
+    q = select(MentionRow.item_id, MentionRow.entity, MentionRow.watched).distinct()
+    if item_filter is not None:
+        q = q.where(MentionRow.item_id.in_(item_filter))
+    rows = pd.DataFrame(s.execute(q).all(), columns=["item_id", "entity", "watched"])
+    if rows.empty:
+        return rows[["item_id", "entity"]]
+    new = sorted(set(rows.loc[~rows["watched"].astype(bool), "entity"]))
+    big: set[str] = set()
+    if new:
+        cq = (select(MentionRow.entity).join(ItemRow, ItemRow.id == MentionRow.item_id)
+              .where(MentionRow.watched.is_(False), MentionRow.entity.in_(new)))
+        if until is not None:
+            cq = cq.where(ItemRow.published_at <= until)
+        cq = cq.group_by(MentionRow.entity).having(func.count(func.distinct(MentionRow.item_id)) >= min_items)
+        big = set(s.scalars(cq))
+    keep = rows["watched"].astype(bool) | rows["entity"].isin(big)
+    return rows.loc[keep, ["item_id", "entity"]]
+
+
 def scored_frame(store: Store, since: datetime | None = None, until: datetime | None = None,
-                 item_ids: list[int] | None = None, after_id: int | None = None) -> pd.DataFrame:
-    """Items that have a sentiment score, with their latest topic, user topic, lexicon and entities."""
+                 item_ids: list[int] | None = None, after_id: int | None = None,
+                 min_items: int = DISCOVERED_MIN_ITEMS) -> pd.DataFrame:
+    """Items that have a sentiment score, with their latest topic, user topic, lexicon and entities (watch-list
+    matches, cashtags, and the NER model's mentions; see `discovered_entities`)."""
     ids = select(ItemRow.id)
     if after_id is not None:
         ids = ids.where(ItemRow.id > after_id)
@@ -64,6 +91,9 @@ def scored_frame(store: Store, since: datetime | None = None, until: datetime | 
         if flt is not None:
             eq = eq.where(ItemEntityRow.item_id.in_(flt))
         ents = pd.DataFrame(s.execute(eq).all(), columns=["item_id", "entity"])
+        found = discovered_entities(s, flt, until, min_items)
+        if not found.empty:
+            ents = pd.concat([ents, found], ignore_index=True).drop_duplicates()
     if items.empty or sent.empty:
         return pd.DataFrame(columns=SCORED_COLUMNS)
     df = items.merge(sent.rename(columns={"label": "sentiment_label", "value": "sentiment",
@@ -144,18 +174,31 @@ def alert_items(store: Store, alert_id: int) -> pd.DataFrame:
 def entity_items(store: Store, query: str, limit: int = 50) -> pd.DataFrame:
     """Latest items mentioning an entity (exact entity key, or a case-insensitive substring of it)."""
     with store.session() as s:
+        needle = query.lower().lstrip("$")
         ids = list(s.scalars(select(ItemEntityRow.item_id).where(
-            or_(ItemEntityRow.entity == query, func.lower(ItemEntityRow.entity).contains(query.lower().lstrip("$"))))
+            or_(ItemEntityRow.entity == query, func.lower(ItemEntityRow.entity).contains(needle)))
             .distinct()))
+        ids += list(s.scalars(select(MentionRow.item_id).where(
+            or_(MentionRow.entity == query, func.lower(MentionRow.entity).contains(needle))).distinct()))
+        ids = sorted(set(ids))
     if not ids:
         return pd.DataFrame(columns=SCORED_COLUMNS)
     df = scored_frame(store, item_ids=ids)
     return df.sort_values("published_at", ascending=False).head(limit).reset_index(drop=True)
 
 
-def entities(store: Store) -> list[str]:
+def latest_published(store: Store) -> datetime | None:
     with store.session() as s:
-        return list(s.scalars(select(ItemEntityRow.entity).distinct().order_by(ItemEntityRow.entity)))
+        value = s.scalar(select(func.max(ItemRow.published_at)))
+    return value
+
+
+def entities(store: Store) -> list[str]:
+    """Watch-list and cashtag entities, and the discovered ones that made it into the trends."""
+    with store.session() as s:
+        tagged = set(s.scalars(select(ItemEntityRow.entity).distinct()))
+        trending = set(s.scalars(select(TrendRow.subject).where(TrendRow.subject_type == "entity").distinct()))
+    return sorted(tagged | trending)
 
 
 def sources(store: Store) -> pd.DataFrame:

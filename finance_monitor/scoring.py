@@ -299,15 +299,27 @@ def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000
     return len(records)
 
 
-def score_all_pending(store: Store, scorers: Sequence[Scorer], now: datetime, limit: int = 5000) -> dict[str, int]:
+def score_all_pending(store: Store, scorers: Sequence[Scorer], now: datetime, limit: int = 5000,
+                      extractor: Any = None) -> dict[str, int]:
     """Score every scorer's pending items, in rounds of up to `limit` items that share one feature cache.
 
     New items are pending for every scorer at once, so a round computes each item's features once; the
-    cache is dropped after each round to keep memory flat during a long backfill.
+    cache is dropped after each round to keep memory flat during a long backfill. An NER `extractor`
+    (`mentions.MentionExtractor`) runs first in each round: a head-only one leaves the titles' sentence
+    features in the cache, so the classifiers share its encoder pass.
     """
+    from finance_monitor import mentions
+
     totals = {scorer_label(s): 0 for s in scorers}
+    aliases = mentions.AliasIndex(watchlist(store)) if extractor is not None else None
+    if extractor is not None:
+        totals[scorer_label(extractor)] = 0
     while True:
         cache, progressed = FeatureCache(), False
+        if extractor is not None:
+            n = mentions.extract_pending(store, extractor, aliases, now, limit, cache)  # type: ignore[arg-type]
+            totals[scorer_label(extractor)] += n
+            progressed = n > 0
         for s in scorers:
             n = score_pending(store, s, now, limit, cache)
             totals[scorer_label(s)] += n
@@ -316,7 +328,7 @@ def score_all_pending(store: Store, scorers: Sequence[Scorer], now: datetime, li
             return totals
 
 
-def scorer_label(scorer: Scorer) -> str:
+def scorer_label(scorer: Any) -> str:
     return f"{scorer.kind}:{scorer.model}@{scorer.version}"
 
 

@@ -23,7 +23,9 @@ def default_db_url() -> str:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    timeout_s: float = field(default=10.0, metadata={"help": "HTTP connect/read timeout per request"})
+    timeout_s: float = field(default=10.0, metadata={"help": "total deadline of one feed fetch, body included"})
+    max_bytes: int = field(default=5 * 2**20, metadata={"help": "largest feed body read (bytes)"})
+    max_items: int = field(default=500, metadata={"help": "most entries kept from one fetch"})
     backoff_base_s: float = field(default=60.0, metadata={"help": "first back-off after a failed fetch"})
     backoff_max_s: float = field(default=3600.0, metadata={"help": "longest back-off between retries"})
     user_agent: str = "verticals-finance-monitor/0.1"
@@ -31,6 +33,8 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
             raise SettingsError(f"timeout_s must be > 0, got {self.timeout_s!r}")
+        if self.max_bytes < 1 or self.max_items < 1:
+            raise SettingsError(f"max_bytes and max_items must be >= 1, got {self.max_bytes!r}, {self.max_items!r}")
         if not 0 < self.backoff_base_s <= self.backoff_max_s:
             raise SettingsError(
                 f"need 0 < backoff_base_s <= backoff_max_s, got {self.backoff_base_s!r}, {self.backoff_max_s!r}"
@@ -56,6 +60,9 @@ class ScheduleSettings:
 class ModelSettings:
     sentiment_model: str = "fin-sentiment"
     topic_model: str = "fin-topic"
+    ner_model: str = field(default="fin-ner", metadata={"help": "token classifier for ORG/PER mentions"})
+    discovered_min_items: int = field(default=3, metadata={
+        "help": "items a discovered (not watch-listed) entity needs before it enters trends and rules"})
     custom_topic_threshold: float = field(default=0.35, metadata={"help": "min cosine to a topic centroid"})
     batch_size: int = 128
 
@@ -64,6 +71,8 @@ class ModelSettings:
             raise SettingsError(f"custom_topic_threshold must be in [-1, 1], got {self.custom_topic_threshold!r}")
         if self.batch_size < 1:
             raise SettingsError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.discovered_min_items < 1:
+            raise SettingsError(f"discovered_min_items must be >= 1, got {self.discovered_min_items!r}")
 
 
 @dataclass(frozen=True)

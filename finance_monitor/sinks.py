@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,7 +26,9 @@ from sqlalchemy import select
 from finance_monitor.errors import MonitorError, NotFoundError, SinkError
 from finance_monitor.store import NotificationRow, SinkRow, Store, record_audit
 from shared.auth import Identity, require
+from shared.errors import OutboundError, SecretInConfigError
 from shared.names import check_name
+from shared.net import redact_url
 
 log = logging.getLogger("finance_monitor.alerts")
 
@@ -35,6 +40,11 @@ class AlertSink(Protocol):
 
     def send(self, payload: dict[str, Any]) -> None:
         """Deliver or raise `SinkError`."""
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack mrkdwn control characters escaped, so a feed title cannot become a link or a mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_text(p: dict[str, Any]) -> str:
@@ -54,22 +64,33 @@ class LogSink:
 
 @dataclass
 class WebhookSink:
-    """POSTs Slack's incoming-webhook JSON (`text` + `blocks`) with the raw alert under `alert`."""
+    """POSTs Slack's incoming-webhook JSON (`text` + `blocks`) with the raw alert under `alert`.
+
+    The URL is a secret (Slack's carries its token in the path): errors and logs show it masked, and it can
+    be kept out of the database by naming the variable that holds it (`url_env`). Delivery goes through
+    the fenced outbound client (shared/net.py)."""
 
     name: str
     url: str
     timeout_s: float = 10.0
 
     def send(self, payload: dict[str, Any]) -> None:
-        body = {"text": render_text(payload),
-                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": render_text(payload)}}],
+        from shared.net import default_policy, request
+
+        text = escape_mrkdwn(render_text(payload))  # Slack renders both as mrkdwn; titles come from feeds
+        body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
                 "alert": payload}
+        shown = redact_url(self.url)
         try:
-            resp = httpx.post(self.url, json=body, timeout=self.timeout_s)
-        except httpx.HTTPError as exc:
-            raise SinkError(f"webhook {self.name} ({self.url}) unreachable: {exc}") from exc
+            resp = request("POST", self.url, json=body, policy=default_policy(deadline_s=self.timeout_s))
+        except (httpx.HTTPError, OutboundError) as exc:
+            raise SinkError(f"webhook {self.name} ({shown}) unreachable: {str(exc).replace(self.url, shown)}") from None
         if resp.status_code >= 300:
-            raise SinkError(f"webhook {self.name} ({self.url}) answered HTTP {resp.status_code}")
+            raise SinkError(f"webhook {self.name} ({shown}) answered HTTP {resp.status_code}")
+
+
+class SmtpTlsError(SinkError):
+    """The SMTP server does not offer STARTTLS, and the sink requires it (the default)."""
 
 
 @dataclass
@@ -79,9 +100,9 @@ class EmailSink:
     port: int
     sender: str
     recipients: tuple[str, ...]
-    starttls: bool = False
+    starttls: bool = True
     username: str | None = None
-    password: str | None = None
+    password_env: str | None = None
     timeout_s: float = 10.0
 
     def send(self, payload: dict[str, Any]) -> None:
@@ -91,28 +112,78 @@ class EmailSink:
         msg["From"], msg["To"] = self.sender, ", ".join(self.recipients)
         msg["X-Notification-Id"] = str(payload.get("notification_id", ""))
         msg.set_content(render_text(payload) + "\n\n" + json.dumps(payload, indent=2, default=str))
+        where = f"{self.host}:{self.port}"
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.ehlo()
+                    if not smtp.has_extn("starttls"):
+                        raise SmtpTlsError(
+                            f"e-mail sink {self.name}: the SMTP server {where} does not offer STARTTLS, so the "
+                            f"mail (and any password) would travel in clear. Use a server with TLS, or set "
+                            f"starttls: false for a relay on this machine.")
+                    smtp.starttls(context=ssl.create_default_context())
                 if self.username:
-                    smtp.login(self.username, self.password or "")
+                    smtp.login(self.username, self._password())
                 smtp.send_message(msg)
         except (OSError, smtplib.SMTPException) as exc:
-            raise SinkError(f"e-mail sink {self.name} ({self.host}:{self.port}) failed: {exc}") from exc
+            raise SinkError(f"e-mail sink {self.name} ({where}) failed: {exc}") from exc
+
+    def _password(self) -> str:
+        if not self.password_env:
+            return ""
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise SinkError(f"e-mail sink {self.name}: the variable {self.password_env} that should hold the SMTP "
+                            f"password is not set in this process's environment.")
+        return value
+
+
+SECRET_KEYS = ("password", "token", "secret", "api_key", "apikey", "key")
+URL_SECRET_PARAMS = re.compile(r"(^|[?&])(token|key|api_key|apikey|secret|sig|signature|password|access_token)=",
+                               re.IGNORECASE)
+
+
+def check_no_literal_secrets(name: str, config: dict[str, Any]) -> None:
+    """Secrets are passed by the NAME of an environment variable (`password_env`, `url_env`), never stored."""
+    for key in config:
+        if key.lower() in SECRET_KEYS:
+            raise SecretInConfigError(
+                f"sink {name!r}: the setting {key!r} would store a secret in the database. Put it in an environment "
+                f"variable and give its name instead, e.g. {{'{key}_env': 'MONITOR_SMTP_PASSWORD'}}.")
+    url = config.get("url")
+    if isinstance(url, str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.password or URL_SECRET_PARAMS.search(parts.query or ""):
+            raise SecretInConfigError(
+                f"sink {name!r}: the webhook URL {redact_url(url)} carries a password or token. Put the URL in an "
+                f"environment variable and give its name as url_env.")
+
+
+def _env(name: str, kind: str, var: str) -> str:
+    value = os.environ.get(var)
+    if not value:
+        raise MonitorError(f"sink {name!r} ({kind}) reads its secret from the variable {var}, which is not set.")
+    return value
 
 
 def build_sink(name: str, kind: str, config: dict[str, Any]) -> AlertSink:
+    check_no_literal_secrets(name, config)
     try:
         if kind == "log":
             return LogSink(name)
         if kind == "webhook":
-            return WebhookSink(name, config["url"], float(config.get("timeout_s", 10)))
+            if "url" not in config and "url_env" not in config:
+                raise KeyError("url")
+            url = config["url"] if "url" in config else _env(name, kind, config["url_env"])
+            return WebhookSink(name, url, float(config.get("timeout_s", 10)))
         if kind == "email":
             rcpt = config["to"]
             return EmailSink(name, config.get("host", "localhost"), int(config.get("port", 25)), config["from"],
-                             tuple([rcpt] if isinstance(rcpt, str) else rcpt), bool(config.get("starttls", False)),
-                             config.get("username"), config.get("password"), float(config.get("timeout_s", 10)))
+                             tuple([rcpt] if isinstance(rcpt, str) else rcpt), bool(config.get("starttls", True)),
+                             config.get("username"), config.get("password_env"), float(config.get("timeout_s", 10)))
     except KeyError as exc:
         raise MonitorError(f"sink {name!r} of kind {kind!r} needs the setting {exc.args[0]!r}") from exc
     raise MonitorError(f"unknown sink kind {kind!r}; use one of {', '.join(SINK_KINDS)}")
@@ -143,8 +214,19 @@ def remove_sink(store: Store, name: str, *, actor: Identity | None = None, now: 
 
 
 def configured_sinks(store: Store) -> dict[str, AlertSink]:
+    """The usable sinks; one whose stored settings are refused (e.g. a literal password written before secrets
+    went by variable name) is left out with a warning, and its notifications wait with that reason."""
+    out: dict[str, AlertSink] = {}
     with store.session() as s:
-        return {r.name: build_sink(r.name, r.kind, r.config or {}) for r in s.scalars(select(SinkRow))}
+        rows = [(r.name, r.kind, dict(r.config or {})) for r in s.scalars(select(SinkRow))]
+    for name, kind, config in rows:
+        try:
+            out[name] = build_sink(name, kind, config)
+        except MonitorError as exc:
+            log.warning("sink %s is not usable: %s", name, exc)
+        except SecretInConfigError as exc:
+            log.warning("sink %s is not usable: %s", name, exc)
+    return out
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,29 @@ class ItemEntityRow(Base):
     entity: Mapped[str] = mapped_column(String(200), index=True)
 
 
+class MentionRow(Base):
+    """An ORG/PER mention the NER model found in an item's title or body: character offsets into that field,
+    the surface text, the normalised entity it counts for (a watch-list name when an alias matches), and the
+    model version that found it (a newer promoted version replaces an item's rows on re-extraction)."""
+
+    __tablename__ = "fm_item_mentions"
+    __table_args__ = (UniqueConstraint("item_id", "field", "start", "model_version"),
+                      Index("ix_fm_item_mentions_entity", "entity"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("fm_items.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(8))        # title | body
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(16))        # ORG | PER
+    entity: Mapped[str] = mapped_column(String(200))
+    watched: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(100))
+    extracted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class WatchRow(Base):
     """A watch-list company: canonical name, optional ticker, aliases matched as whole words."""
 
@@ -203,6 +226,18 @@ class MetaRow(Base):
     __tablename__ = "fm_meta"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ScheduleRow(Base):
+    """Each scheduler job's schedule state. The jobs themselves are fixed functions rebuilt in memory at
+    start-up from this table (no pickled jobs in the database: nothing read back from it runs code)."""
+
+    __tablename__ = "fm_schedule"
+    job_id: Mapped[str] = mapped_column("id", String(50), primary_key=True)
+    interval_s: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LockRow(Base):

@@ -45,3 +45,35 @@ def item_table(items: pd.DataFrame) -> pd.DataFrame:
     out["published_at"] = out["published_at"].dt.tz_convert(None)
     return out.rename(columns={"sentiment_label": "sentiment", "sentiment": "score", "custom_topic": "user topic",
                                "lexicon": "LM lexicon"})
+
+
+MENTION_COLORS = {"ORG": "#fde68a", "PER": "#bfdbfe"}
+
+
+def highlight_html(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` as HTML with each (start, end, type) span in a <mark>. Feed text is untrusted: every character
+    of it is escaped, so no HTML or Markdown from a feed ever renders; only our own tags do."""
+    import html
+
+    out, pos = [], 0
+    for start, end, kind in sorted(spans):
+        if start < pos or end > len(text) or start >= end:
+            continue  # overlapping or stale offsets: leave that text plain rather than garble it
+        out.append(html.escape(text[pos:start]))
+        color = MENTION_COLORS.get(kind, "#e5e7eb")
+        out.append(f'<mark style="background:{color}" title="{html.escape(kind)}">{html.escape(text[start:end])}'
+                   f'<sup>{html.escape(kind)}</sup></mark>')
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def emerging_table(table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return table
+    out = table.copy()
+    for col in ("first_seen", "last_seen"):
+        out[col] = out[col].dt.tz_convert(None)
+    out["neg_share"] = (out["neg_share"] * 100).round(0)
+    return out.rename(columns={"recent_items": "items (recent)", "prior_items": "items (before)",
+                               "neg_share": "negative %"})

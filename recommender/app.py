@@ -13,7 +13,7 @@ from recommender.errors import RecommenderError
 from shared.audit_page import render_audit
 from shared.auth.streamlit_gate import gate
 from shared.datasets.movielens import CITATION, LICENSE
-from shared.ui import render_sidebar
+from shared.ui import as_text, render_sidebar
 
 CURRENT = "(current sliders)"
 
@@ -146,7 +146,7 @@ def main() -> None:
                 show_error(exc)
 
     with tab_about:
-        st.markdown(f"**Data:** {rec.meta.get('dataset', 'user data')}.")
+        st.markdown(f"**Data:** {as_text(rec.meta.get('dataset', 'user data'))}.")
         st.markdown(f"MovieLens data courtesy of **GroupLens Research**. {LICENSE}")
         st.caption(CITATION)
         st.json({k: rec.meta.get(k) for k in ("ranker", "text_finetune", "train_seconds", "report")})

@@ -106,9 +106,6 @@ class Cooccurrence:
         return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                              shape=mat.shape, dtype=np.float32)
 
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_sim_t"}  # a cache, rebuilt on demand
-
     def scores(self, positions: np.ndarray, weights: np.ndarray, n_items: int) -> np.ndarray:
         """Sum of neighbour similarities from the history items, divided by the history size."""
         out = np.zeros(n_items, np.float32)

@@ -14,12 +14,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from recommender.config import EventWeights
 from recommender.errors import RecDataError
+
+if TYPE_CHECKING:
+    from shared.pii.policy import RedactionPolicy
 
 INTERACTION_COLS = ["user_id", "item_id", "event", "weight", "timestamp"]
 ITEM_COLS = ["item_id", "title", "description", "tags", "created_at", "text"]
@@ -181,6 +185,18 @@ def normalize_items(df: pd.DataFrame, columns: ItemColumns = ItemColumns()) -> p
     return out.reset_index(drop=True)
 
 
+def redact_items(items: pd.DataFrame, policy: RedactionPolicy | None = None) -> pd.DataFrame:
+    """Titles and descriptions with PII masked (and the model text rebuilt from them)."""
+    from shared.pii.policy import default_policy
+
+    policy = policy or default_policy()
+    out = items.copy()
+    out["title"] = [policy.redact(t) for t in out["title"]]
+    out["description"] = [policy.redact(d) for d in out["description"]]
+    out["text"] = [item_text(t, d, g) for t, d, g in zip(out["title"], out["description"], out["tags"])]
+    return out
+
+
 def validate_interactions(interactions: pd.DataFrame, items: pd.DataFrame) -> tuple[pd.DataFrame, ValidationReport]:
     """Split canonical interactions into usable rows and rejected rows (with a `reason`)."""
     df = interactions.copy()
@@ -223,8 +239,11 @@ def load_dataset(interactions_path: str | Path, items_path: str | Path,
                  interaction_columns: InteractionColumns = InteractionColumns(),
                  item_columns: ItemColumns = ItemColumns(),
                  event_weights: EventWeights = EventWeights()) -> Dataset:
-    """Read, map and validate both files. Raises RecDataError if nothing usable remains."""
-    items = normalize_items(read_table(items_path), item_columns)
+    """Read, map and validate both files. Raises RecDataError if nothing usable remains.
+
+    Item titles and descriptions pass through the suite's redaction policy (shared/pii/policy.py) here, before
+    they are embedded, shown or saved with the artifact."""
+    items = redact_items(normalize_items(read_table(items_path), item_columns))
     raw = normalize_interactions(read_table(interactions_path), interaction_columns, event_weights)
     clean, report = validate_interactions(raw, items)
     if clean.empty:

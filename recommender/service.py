@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import tempfile
 import threading
@@ -37,12 +36,13 @@ from recommender.errors import (
 from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr
+from recommender.signals_io import load_signals, save_signals
 from recommender.text_model import TextInterestModel, history_text
 from shared import retrieval_metrics as M
 from shared.encoders import Encoder
 from shared.threads import one_thread
 
-ARTIFACT_VERSION = 2  # 2: stump ranker over 4 label windows, validation-gated text model
+ARTIFACT_VERSION = 3  # 3: signals as npz + JSON (no pickle); 2: stump ranker over 4 label windows
 RESULT_COLUMNS = ["rank", "item_id", "title", "score", "ranker", "text", "collaborative", "popularity",
                   "recency", "signal", "reason"]
 
@@ -228,6 +228,10 @@ class Recommender:
             raise RecDataError("A new item needs an id.")
         if item_id in self.item_pos:
             raise RecDataError(f"Item id {item_id!r} is already in the catalogue: choose another id.")
+        from shared.pii.policy import default_policy
+
+        policy = default_policy()  # the item is shown, embedded and saved: no raw PII in any of them
+        title, description = policy.redact(title), policy.redact(description)
         text = item_text(title, description, list(tags))
         if not text.strip():
             raise RecDataError("A new item needs a title or a description: the text model has nothing to read.")
@@ -333,8 +337,7 @@ class Recommender:
                 users = list(self.user_vectors)
                 np.save(tmp / "user_vectors.npy", np.stack([self.user_vectors[u] for u in users]))
                 (tmp / "user_vectors.json").write_text(json.dumps(users))
-            with open(tmp / "signals.pkl", "wb") as fh:
-                pickle.dump(self.signals, fh)
+            save_signals(self.signals, tmp)
             if self.ranker is not None:
                 self.ranker.save(tmp / "ranker.txt")
             if not isinstance(self.encoder, TextInterestModel):
@@ -359,11 +362,11 @@ class Recommender:
             raise ModelNotTrainedError(f"No trained recommender at {path}: run `verticals rec train` "
                                        "(or ./scripts/demo) first.")
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("version") != ARTIFACT_VERSION:
+        if meta.get("version") != ARTIFACT_VERSION:  # older ones kept signals in a pickle: never loaded
             raise ModelNotTrainedError(f"The recommender at {path} was saved by another version "
-                                       f"({meta.get('version')}): train it again.")
-        with open(path / "signals.pkl", "rb") as fh:
-            signals = pickle.load(fh)  # our own artifact, written by save() above
+                                       f"({meta.get('version')}; this one reads {ARTIFACT_VERSION}): retrain it "
+                                       "with `verticals rec train` (or `verticals rec prepare --force`).")
+        signals = load_signals(path)
         user_vectors = None
         if (path / "user_vectors.npy").is_file():
             users = json.loads((path / "user_vectors.json").read_text())

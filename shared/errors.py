@@ -51,5 +51,21 @@ class UnsafeTargetError(ConfigError):
     """A command would overwrite or delete something outside $VERTICALS_HOME without --force."""
 
 
+class OutboundError(VerticalsError, ConnectionError):
+    """An outbound HTTP request was refused by the fence or cut by its limits (shared/net.py)."""
+
+
+class OutboundBlockedError(OutboundError):
+    """The destination resolves to a loopback, private, link-local or metadata address not on the allow-list."""
+
+
+class OutboundLimitError(OutboundError):
+    """A response was larger than the size cap, or the fetch ran past its total deadline."""
+
+
+class SecretInConfigError(ConfigError):
+    """A configuration carries a literal password, token or key instead of the name of a variable holding it."""
+
+
 class ModelLoadError(RegistryError):
     """A registered model exists but cannot be loaded for the use asked of it (broken files, wrong task)."""

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         "listens on its spec's default_port."))
     api: ApiSettings = Field(default_factory=ApiSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings, description="OIDC roles (docs/teams.md).")
+    outbound_allow: str = Field(default="", description=(
+        "Comma-separated hosts, IPs or CIDRs that outbound fetches (feeds, webhooks, the generation endpoint) "
+        "may reach although they are loopback/private/link-local, e.g. '127.0.0.1,10.0.0.0/8'."))
     # App-specific settings live with each app (e.g. VERTICALS_BOT_DB, VERTICALS_MONITOR_DB): see docs/suite.md.
 
     @classmethod

@@ -1,13 +1,33 @@
-"""Suite navigation for the apps' sidebars: links to every registered app and the models each page uses."""
+"""Suite navigation for the apps' sidebars (links to every registered app and the models each page uses),
+and `as_text` for showing text from outside (customers, documents, feeds) as text, never as Markdown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from shared.apps import Registered, registered_apps
 from shared.errors import RegistryError
 from shared.registry import Registry
+
+_ALWAYS = set("\\`*_{}[]()<>#!|~$")  # links, images, emphasis, code, HTML, headings, tables, maths
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)  # list items, setext underlines
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)([:.])")  # bare URLs that GFM would turn into links
+
+
+def as_text(value: object) -> str:
+    """`value` escaped for st.markdown / st.write / captions / widget labels, so it shows exactly as typed.
+
+    Text a customer, a document or a feed wrote must not become a link, a remote image (which the agent's
+    browser would fetch), a heading or a colour directive. Markdown's control characters get a backslash
+    (ordinary punctuation such as '.' or ':' only where it would start a list or a bare link), and line
+    breaks are kept as breaks."""
+    text = "" if value is None else str(value)
+    escaped = "".join("\\" + ch if ch in _ALWAYS else ch for ch in text)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
+    escaped = _AUTOLINK.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
 def model_rows(names: Iterable[str], registry: Registry | None = None) -> list[dict[str, Any]]:

@@ -17,32 +17,40 @@ import httpx
 from finance_monitor.errors import FetchError
 from finance_monitor.settings import FetchSettings
 from finance_monitor.sources.base import FetchResult, RawItem
+from shared.errors import OutboundError
+from shared.net import OutboundPolicy, default_policy, redact_url, request
 
 
 def fetch_rss(url: str, state: dict[str, Any], settings: FetchSettings,
-              client: httpx.Client | None = None) -> FetchResult:
+              policy: OutboundPolicy | None = None) -> FetchResult:
+    """One conditional GET through the fenced client (shared/net.py): `settings.timeout_s` is the total
+    deadline, `settings.max_bytes` the body cap, and only `settings.max_items` entries are kept."""
     headers = {"User-Agent": settings.user_agent}
     if state.get("etag"):
         headers["If-None-Match"] = state["etag"]
     if state.get("last_modified"):
         headers["If-Modified-Since"] = state["last_modified"]
-    own = client is None
-    client = client or httpx.Client(timeout=httpx.Timeout(settings.timeout_s), follow_redirects=True)
+    policy = (policy or default_policy()).replace(deadline_s=settings.timeout_s, max_bytes=settings.max_bytes)
+    shown = redact_url(url)
     try:
-        resp = client.get(url, headers=headers, timeout=settings.timeout_s)
+        resp = request("GET", url, headers=headers, policy=policy)
+    except OutboundError as exc:
+        raise FetchError(f"feed {shown}: {exc}".replace(url, shown)) from None
     except httpx.TimeoutException as exc:
-        raise FetchError(f"feed {url} timed out after {settings.timeout_s:g}s ({type(exc).__name__})") from exc
+        raise FetchError(f"feed {shown} timed out after {settings.timeout_s:g}s ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"feed {url} could not be fetched: {exc}") from exc
-    finally:
-        if own:
-            client.close()
+        raise FetchError(f"feed {shown} could not be fetched: {exc}".replace(url, shown)) from None
     if resp.status_code == 304:
         return FetchResult(not_modified=True)
     if resp.status_code >= 400:
-        raise FetchError(f"feed {url} answered HTTP {resp.status_code}")
+        raise FetchError(f"feed {shown} answered HTTP {resp.status_code}")
     new_state = {"etag": resp.headers.get("ETag"), "last_modified": resp.headers.get("Last-Modified")}
-    return FetchResult(items=parse_feed(resp.content, url), state=new_state)
+    items = parse_feed(resp.content, shown)
+    problems = []
+    if len(items) > settings.max_items:
+        problems.append(f"the feed had {len(items)} items: kept the first {settings.max_items} (item cap)")
+        items = items[: settings.max_items]
+    return FetchResult(items=items, state=new_state, problems=problems)
 
 
 def parse_feed(content: bytes, url: str = "<feed>") -> list[RawItem]:

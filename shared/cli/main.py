@@ -78,6 +78,9 @@ def report_failures() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: our own errors become one red line and exit code 2, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from shared.pii.policy import install_log_redaction
+
+    install_log_redaction()  # logs are a boundary too: no raw PII in what the commands print or collect
     report_failures()
     try:
         return app(args=argv, standalone_mode=False)

@@ -20,3 +20,4 @@ def create_schema(metadata: MetaData, engine: Engine, attempts: int = 5) -> None
         except OperationalError as exc:
             if "already exists" not in str(exc) or attempt == attempts - 1:
                 raise
+

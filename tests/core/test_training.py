@@ -125,3 +125,21 @@ def test_bf16_autocast_predictions_agree_with_fp32(tmp_path, separable):
     np.testing.assert_allclose(fp32, auto, atol=0.02)
     with pytest.raises(ConfigError, match="Unknown precision 'fp16'"):
         load_model("p", registry=registry, precision="fp16")
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
+    import pickle
+
+    import torch
+
+    from shared.training.checkpoint import CHECKPOINT, load_checkpoint
+
+    class Planted:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    torch.save({"model": {}, "payload": Planted()}, folder / CHECKPOINT, pickle_module=pickle)
+    with pytest.raises(DataError, match="delete it"):
+        load_checkpoint(folder)

@@ -128,3 +128,17 @@ def test_supervisor_calibrates_from_the_console(console):
     assert not any("Not calibrated" in w.value for w in at.warning)
     table = at.dataframe[-1].value
     assert table.loc[table["threshold"] == "retrieval", "expected coverage"].item() == f"{cal['coverage']:.1%}"
+
+
+def test_customer_markdown_shows_as_typed(console):
+    """A customer's link or remote image is shown as the characters typed, never rendered (nor fetched)."""
+    from shared.ui import as_text
+
+    at, _ = console
+    typed = "See [my site](http://evil.test) ![x](http://evil.test/pixel.png) # urgent"
+    at.button(key="new_conv").click().run()
+    at.chat_input(key="customer_msg").set_value(typed).run()
+    assert not at.exception, at.exception
+    shown = [md.value for msg in at.chat_message for md in msg.markdown]
+    assert as_text(typed) in shown
+    assert not any("](http" in value for value in shown)  # no unescaped link or image syntax anywhere

@@ -66,7 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    monkeypatch.setenv("VERTICALS_OUTBOUND_ALLOW", "127.0.0.1")  # the fence refuses loopback otherwise
     _Handler.requests, _Handler.status = [], 200
     httpd = HTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -78,7 +79,8 @@ def server():
 
 def test_endpoint_generation(server, monkeypatch):
     monkeypatch.setenv("CS_TEST_KEY", "secret")
-    settings = GenerationSettings(mode="endpoint", endpoint_url=server, model="big-model", api_key_env="CS_TEST_KEY")
+    settings = GenerationSettings(mode="endpoint", endpoint_url=server, model="big-model", api_key_env="CS_TEST_KEY",
+                                  allow_plain_http=True)
     ans = Composer(settings, EndpointGenerator()).compose("How long?", _passages())
     assert ans.generated and ans.text == "It takes ten weeks [1]."
     assert [s["n"] for s in ans.sources] == [1]
@@ -100,3 +102,28 @@ def test_unreachable_endpoint_falls_back():
     settings = GenerationSettings(mode="endpoint", endpoint_url="http://127.0.0.1:9/v1", timeout_s=2)
     ans = Composer(settings, EndpointGenerator()).compose("How long?", _passages())
     assert not ans.generated and ans.fallback_reason
+
+
+def test_a_key_is_not_sent_to_plain_http_unless_allowed(server, monkeypatch):
+    monkeypatch.setenv("CS_TEST_KEY", "secret")
+    settings = GenerationSettings(mode="endpoint", endpoint_url=server, api_key_env="CS_TEST_KEY")
+    ans = Composer(settings, EndpointGenerator()).compose("How long?", _passages())
+    assert not ans.generated and "not sent in clear" in ans.fallback_reason
+    assert _Handler.requests == []
+
+
+def test_the_prompt_is_redacted_before_it_leaves(server):
+    settings = GenerationSettings(mode="endpoint", endpoint_url=server)
+    question = "My card 4111 1111 1111 1111 and jane.doe@example.com: how long?"
+    Composer(settings, EndpointGenerator()).compose(question, _passages(), context="call me on +44 20 7946 0958")
+    sent = json.dumps(_Handler.requests[0]["body"])
+    for planted in ("4111 1111 1111 1111", "jane.doe@example.com", "7946 0958"):
+        assert planted not in sent
+    assert "[CARD]" in sent and "[EMAIL]" in sent
+
+
+def test_the_endpoint_is_fenced_without_the_allow_list(server, monkeypatch):
+    monkeypatch.delenv("VERTICALS_OUTBOUND_ALLOW")
+    ans = Composer(GenerationSettings(mode="endpoint", endpoint_url=server), EndpointGenerator()).compose(
+        "How long?", _passages())
+    assert not ans.generated and "Refused" in ans.fallback_reason and _Handler.requests == []

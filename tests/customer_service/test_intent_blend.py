@@ -96,3 +96,19 @@ def test_blend_through_nearest_confidence_flips_the_label_and_keeps_the_cosine_s
     assert after.probability == pytest.approx(0.4)  # the classifier's own probability of the chosen label
     refund = blended.predict(["Please refund my purchase"])[0]
     assert refund.label == "request_refund"
+
+
+def test_a_planted_cache_file_never_runs_code(tmp_path):
+    import pickle
+    from pathlib import Path
+
+    class Planted:
+        def __reduce__(self):
+            return (Path.write_text, (tmp_path / "code-ran", "ran"))
+
+    lexical_model(TEXTS, LABELS, tmp_path)
+    (cached,) = tmp_path.glob("lexical-*")  # whatever the cache format, replace its one file
+    cached.write_bytes(pickle.dumps(Planted()))
+    model = lexical_model(TEXTS, LABELS, tmp_path)
+    assert not (tmp_path / "code-ran").exists()
+    assert model.predict_proba(["my refund please"], ["request_refund", "card_arrival"])[0].argmax() == 0

@@ -93,31 +93,20 @@ def test_monitor_scheduler_lease(db_url: str) -> None:
 
 
 def test_monitor_job_state_persists(db_url: str) -> None:
-    """APScheduler's job store lives in the monitor database; a restart finds the jobs' next run times."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from finance_monitor.scheduler import JOB_TABLE
+    """The scheduler's job state lives in the monitor database (`fm_schedule`, no pickled jobs since issue 14);
+    a restart finds the jobs' next run times."""
+    from finance_monitor.scheduler import first_run, record_run, schedule_state
     from finance_monitor.store import Store
-    from shared.db import make_engine
 
-    Store(db_url).dispose()
     when = datetime(2030, 1, 1, 9, 0, tzinfo=timezone.utc)
-    engine = make_engine(db_url)
-    sched = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-                                timezone=timezone.utc)
-    sched.start(paused=True)
-    sched.add_job("finance_monitor.jobs:heartbeat", "interval", seconds=30, id="heartbeat", next_run_time=when,
-                  replace_existing=True)
-    sched.shutdown(wait=False)
-    engine.dispose()
-    engine = make_engine(db_url)
-    jobs = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    jobs.start(BackgroundScheduler(timezone=timezone.utc), "default")
-    (job,) = jobs.get_all_jobs()
-    assert (job.id, job.next_run_time) == ("heartbeat", when)
-    jobs.shutdown()
-    engine.dispose()
+    store = Store(db_url)
+    record_run(store, "fetch", 3600, ran_at=None, next_run_at=when)
+    store.dispose()
+    store = Store(db_url)
+    (row,) = schedule_state(store).values()
+    assert (row.job_id, row.next_run_at, row.interval_s) == ("fetch", when, 3600)
+    assert first_run("fetch", 3600, row, when - timedelta(minutes=10)) == when  # resumed, not run at once
+    store.dispose()
 
 
 def test_recommender_configs(db_url: str) -> None:

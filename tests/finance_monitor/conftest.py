@@ -29,6 +29,8 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (home / "cache" / "wheels").symlink_to(wheels, target_is_directory=True)
     monkeypatch.setenv("VERTICALS_HOME", str(home))
     monkeypatch.delenv("VERTICALS_MONITOR_DB", raising=False)
+    # the tests' HTTP servers listen on loopback, which the outbound fence refuses unless allow-listed
+    monkeypatch.setenv("VERTICALS_OUTBOUND_ALLOW", "127.0.0.1")
     return home
 
 

@@ -53,7 +53,7 @@ def test_daemon_registers_persistent_jobs_and_a_second_daemon_refuses(store, tfi
         assert set(jobs) == {"fetch", "score", "aggregate", "evaluate", "heartbeat"}
         assert all(j.max_instances == 1 and j.coalesce and j.misfire_grace_time == 120 for j in jobs.values())
         assert jobs["fetch"].func_ref == "finance_monitor.jobs:fetch"
-        with store.engine.connect() as conn:  # the jobs live in the database, not in memory
+        with store.engine.connect() as conn:  # their schedule state lives in the database
             from sqlalchemy import text
 
             assert conn.execute(text(f"SELECT count(*) FROM {JOB_TABLE}")).scalar() == 5
@@ -79,3 +79,60 @@ def test_cli_run_says_another_scheduler_runs_and_exits(store):
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode != 0
     assert "another scheduler (other-host:42:x) already runs" in proc.stderr + proc.stdout
+
+
+class _Planted:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return (Path.write_text, (Path(self.path), "ran"))
+
+
+def test_jobs_are_rebuilt_from_our_schedule_table_and_pickled_jobs_are_never_read(store, tfidf_scorers, tmp_path):
+    import pickle
+    import time
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    from finance_monitor.scheduler import LEGACY_JOB_TABLE, schedule_state
+
+    marker = tmp_path / "code-ran"
+    from sqlalchemy import Column, Float, LargeBinary, MetaData, String, Table
+
+    legacy = Table(LEGACY_JOB_TABLE, MetaData(), Column("id", String(191), primary_key=True),
+                   Column("next_run_time", Float), Column("job_state", LargeBinary, nullable=False))
+    legacy.create(store.engine)  # what the old SQLAlchemyJobStore left behind, with a planted job
+    with store.engine.begin() as conn:
+        conn.execute(legacy.insert().values(id="planted", next_run_time=time.time() - 1,
+                                            job_state=pickle.dumps(_Planted(str(marker)))))
+    settings = MonitorSettings(db_url=store.url, schedule=ScheduleSettings(
+        fetch_every_s=3600, score_every_s=3600, aggregate_every_s=3600, evaluate_every_s=3600, lock_ttl_s=60))
+    daemon = MonitorDaemon(settings, Monitor(store, settings, scorers=tfidf_scorers))
+    daemon.start(background=True)
+    try:
+        assert type(daemon.scheduler._jobstores["default"]).__name__ == "MemoryJobStore"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and schedule_state(store)["fetch"].last_run_at is None:
+            time.sleep(0.2)
+        fetch = schedule_state(store)["fetch"]
+        assert fetch.last_run_at is not None and fetch.last_error is None
+        assert fetch.next_run_at > fetch.last_run_at + timedelta(seconds=3500)
+    finally:
+        daemon.stop()
+    assert not marker.exists()
+    with store.engine.connect() as conn:
+        tables = set(store.engine.dialect.get_table_names(conn))
+    assert LEGACY_JOB_TABLE not in tables
+    # a restart resumes the stored schedule instead of running everything again at once
+    resumed = MonitorDaemon(settings, Monitor(store, settings, scorers=tfidf_scorers))
+    resumed.start(background=True)
+    try:
+        job = resumed.scheduler.get_job("fetch")
+        assert abs((job.next_run_time - fetch.next_run_at).total_seconds()) < 1
+        assert job.next_run_time > datetime.now(timezone.utc) + timedelta(seconds=3000)
+    finally:
+        resumed.stop()

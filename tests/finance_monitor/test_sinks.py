@@ -88,7 +88,7 @@ def test_webhook_http_error_is_a_failure(store, http_server):
 def test_email_over_real_smtp(store, smtp_server):
     port, received = smtp_server
     add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": port, "from": "monitor@bank.test",
-                                      "to": ["risk@bank.test", "cro@bank.test"]})
+                                      "to": ["risk@bank.test", "cro@bank.test"], "starttls": False})
     fire(store)
     assert dispatch_pending(store, T0).sent == 1
     (msg,) = received
@@ -100,7 +100,8 @@ def test_email_over_real_smtp(store, smtp_server):
 def test_smtp_down_then_up_delivers_once(store, smtp_server):
     port, received = smtp_server
     dead = free_port()
-    add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": dead, "from": "m@b.test", "to": "r@b.test"})
+    add_sink(store, "mail", "email", {"host": "127.0.0.1", "port": dead, "from": "m@b.test", "to": "r@b.test",
+                                      "starttls": False})
     fire(store)
     rep = dispatch_pending(store, T0)
     assert rep.failed == 1 and rep.pending == 1 and received == []
@@ -108,7 +109,7 @@ def test_smtp_down_then_up_delivers_once(store, smtp_server):
 
     with store.session() as s:
         s.query(SinkRow).filter_by(name="mail").update(
-            {"config": {"host": "127.0.0.1", "port": port, "from": "m@b.test", "to": "r@b.test"}})
+            {"config": {"host": "127.0.0.1", "port": port, "from": "m@b.test", "to": "r@b.test", "starttls": False}})
     assert dispatch_pending(store, T0 + timedelta(minutes=1)).sent == 1
     assert len(received) == 1
 
@@ -120,3 +121,17 @@ def test_sink_config_errors():
         build_sink("x", "webhook", {})
     with pytest.raises(MonitorError, match="unknown sink kind 'pager'"):
         build_sink("x", "pager", {})
+
+
+def test_feed_text_is_escaped_for_slack_mrkdwn(store, http_server):
+    from finance_monitor.sinks import escape_mrkdwn
+
+    url = http_server.route("/hook", body=b"ok")
+    add_sink(store, "slack", "webhook", {"url": url})
+    fire(store, subject="<http://evil.test|click here> <!channel>")
+    assert dispatch_pending(store, T0).sent == 1
+    (body,) = http_server.posts("/hook")
+    for text in (body["text"], body["blocks"][0]["text"]["text"]):
+        assert "<!channel>" not in text and "<http://evil.test" not in text
+        assert "&lt;!channel&gt;" in text
+    assert escape_mrkdwn("a & b <c>") == "a &amp; b &lt;c&gt;"

@@ -121,3 +121,36 @@ def test_text_model_gate_serves_the_encoder_that_won_on_the_validation_window(re
     served = text_only_ndcg(recommender.encoder, recommender.items, h[h["timestamp"] < start],
                             h[(h["timestamp"] >= start) & (h["timestamp"] < end)], recommender.history_len)
     assert served["ndcg@10"] == pytest.approx(gate["fine_tuned" if gate["kept"] else "base"], abs=1e-4)
+
+
+def test_saved_signals_are_arrays_and_json_and_old_pickled_artifacts_ask_for_a_retrain(recommender, tmp_path):
+    import json
+    import pickle
+
+    from recommender.errors import ModelNotTrainedError
+
+    recommender.save(tmp_path / "rec")
+    files = sorted(p.name for p in (tmp_path / "rec").iterdir())
+    assert "signals.npz" in files and "signals.json" in files and "signals.pkl" not in files
+    again = Recommender.load(tmp_path / "rec", encoder=recommender.encoder)
+    np.testing.assert_array_equal(again.signals.popularity.count, recommender.signals.popularity.count)
+    assert (again.signals.cooccurrence.sim != recommender.signals.cooccurrence.sim).nnz == 0
+    np.testing.assert_array_equal(again.signals.als.item_factors, recommender.signals.als.item_factors)
+    # an artifact of the previous format: its pickle is never opened, the error says what to do
+    meta = json.loads((tmp_path / "rec" / "meta.json").read_text())
+    (tmp_path / "rec" / "meta.json").write_text(json.dumps({**meta, "version": 2}))
+    marker = tmp_path / "code-ran"
+    (tmp_path / "rec" / "signals.pkl").write_bytes(pickle.dumps(_Planted(str(marker))))
+    with pytest.raises(ModelNotTrainedError, match="retrain"):
+        Recommender.load(tmp_path / "rec", encoder=recommender.encoder)
+    assert not marker.exists()
+
+
+class _Planted:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return (Path.write_text, (Path(self.path), "ran"))
