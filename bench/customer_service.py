@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import pandas as pd
 
+from shared.retrieval_metrics import ranked_metrics
+
 SECTIONS = ("intents", "retrieval", "oos", "latency")
 
 
@@ -90,11 +92,11 @@ def run_intents(args: argparse.Namespace, registry_root: Path) -> dict:
 def intent_blend(task: str, registry, train: pd.DataFrame, dev: pd.DataFrame, test: pd.DataFrame) -> dict:
     """The classifier blended with the lexical and nearest-example votes (customer_service/intent_blend.py):
     weights chosen on dev from the members' probabilities, then test accuracy through the bot's own path."""
-    from customer_service.encoder import load_encoder
     from customer_service.intent_blend import example_label_index, fit_blend, lexical_model
     from customer_service.intent_confidence import example_vectors, with_confidence
     from customer_service.intents import CoreIntentModel
     from customer_service.workspace import CONFIDENCE_ENCODER
+    from shared.encoders import load_encoder
 
     model = CoreIntentModel.load(task, registry=registry)
     encoder = load_encoder(CONFIDENCE_ENCODER)
@@ -117,16 +119,6 @@ def intent_blend(task: str, registry, train: pd.DataFrame, dev: pd.DataFrame, te
 
 
 # ---- retrieval --------------------------------------------------------------------------------------
-
-def rank_metrics(rankings: list[list[int]], gold: list[int]) -> dict[str, float]:
-    ranks = []
-    for ranking, g in zip(rankings, gold):
-        ranks.append(ranking.index(g) + 1 if g in ranking else None)
-    rr = [1.0 / r if r else 0.0 for r in ranks]
-    return {"recall@1": float(np.mean([r == 1 for r in ranks])),
-            "recall@5": float(np.mean([r is not None and r <= 5 for r in ranks])), "mrr": float(np.mean(rr)),
-            "n": len(ranks)}
-
 
 def search_all(index, encoder, questions: list[str], mode: str, projection=None) -> list[list[int]]:
     qv = encoder.encode(questions)
@@ -151,10 +143,10 @@ def build_index(encoder, answers: list[str], index_vectors=None, **fusion):
 def run_retrieval(args: argparse.Namespace) -> dict:
     from sklearn.model_selection import KFold
 
-    from customer_service.encoder import SentenceTransformerEncoder, load_encoder
     from customer_service.tuning import EncoderRecipe, finetune_encoder, parse_ref
     from shared.api import load_model
     from shared.datasets.construction_faq import load_construction_faq
+    from shared.encoders import SentenceTransformerEncoder, load_encoder
     from shared.registry import Registry
 
     faq = load_construction_faq("en")
@@ -164,10 +156,10 @@ def run_retrieval(args: argparse.Namespace) -> dict:
     index = build_index(encoder, answers)
     out: dict = {"n": len(faq), "encoder": args.encoder}
     for mode, label in (("lexical", "bm25"), ("dense", "dense"), ("hybrid", "hybrid")):
-        out[label] = rank_metrics(search_all(index, encoder, questions, mode), gold)
+        out[label] = ranked_metrics(search_all(index, encoder, questions, mode), gold)
         log(f"{label}: {out[label]}")
     equal = build_index(encoder, answers, rrf_k=60, lexical_weight=1.0)
-    out["hybrid_equal"] = rank_metrics(search_all(equal, encoder, questions, "hybrid"), gold)
+    out["hybrid_equal"] = ranked_metrics(search_all(equal, encoder, questions, "hybrid"), gold)
     out["fusion"] = {"rrf_k": index.rrf_k, "lexical_weight": index.lexical_weight}
     log(f"hybrid_equal: {out['hybrid_equal']}")
     # Cross-validated fine-tuning through the core: each fold's questions are scored by an encoder that
@@ -190,7 +182,7 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         answer_sentences = sentences(answers)
         idx_a, idx_q, idx_s = (index_enc.encode(answers), index_enc.encode(questions),
                                index_enc.encode(answer_sentences))
-        out["dense_index_encoder"] = rank_metrics(
+        out["dense_index_encoder"] = ranked_metrics(
             [list(np.argsort(-row, kind="stable")) for row in idx_q @ idx_a.T], gold)
         log(f"dense with {args.index_encoder} on both sides (reference; not servable in the latency budget): "
             f"{out['dense_index_encoder']}")
@@ -231,16 +223,16 @@ def run_retrieval(args: argparse.Namespace) -> dict:
         for sims, ranked in ((encoder.encode(qs) @ base_a[te].T, fold_base), (tuned.encode(qs) @ tuned_a.T, fold_ft)):
             for row, i in enumerate(te):
                 ranked[i] = [int(te[j]) for j in np.argsort(-sims[row], kind="stable")]
-        fold_metrics = rank_metrics([ft_hybrid[i] for i in te], [gold[i] for i in te])
+        fold_metrics = ranked_metrics([ft_hybrid[i] for i in te], [gold[i] for i in te])
         log(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - t:.0f} s): hybrid_ft on its held-out "
             f"questions {fold_metrics}")
-    out["dense_fold"] = rank_metrics(fold_base, gold)
-    out["dense_ft_fold"] = rank_metrics(fold_ft, gold)
-    out["dense_ft"] = rank_metrics(ft_dense, gold)
-    out["hybrid_ft"] = rank_metrics(ft_hybrid, gold)
+    out["dense_fold"] = ranked_metrics(fold_base, gold)
+    out["dense_ft_fold"] = ranked_metrics(fold_ft, gold)
+    out["dense_ft"] = ranked_metrics(ft_dense, gold)
+    out["hybrid_ft"] = ranked_metrics(ft_hybrid, gold)
     if index_enc is not None:
-        out["dense_ft_proj"] = rank_metrics(proj_dense, gold)
-        out["hybrid_ft_proj"] = rank_metrics(proj_hybrid, gold)
+        out["dense_ft_proj"] = ranked_metrics(proj_dense, gold)
+        out["hybrid_ft_proj"] = ranked_metrics(proj_hybrid, gold)
         out["projection"] = {"index_encoder": args.index_encoder, "fit_on": "answers + their sentences + training questions"}
         log(f"hybrid_ft_proj: {out['hybrid_ft_proj']}")
     out["ft"] = {"folds": args.folds, "train_s": time.perf_counter() - t, "via": "shared.api.finetune(task='embedding')",
@@ -255,14 +247,14 @@ def run_retrieval(args: argparse.Namespace) -> dict:
 
 def run_oos(args: argparse.Namespace, registry_root: Path) -> dict:
     from customer_service.calibration import calibrate, evaluate_threshold
-    from customer_service.encoder import load_encoder
     from customer_service.feedback import dev_split
     from customer_service.intent_confidence import with_confidence
     from customer_service.intents import CoreIntentModel
     from customer_service.workspace import CONFIDENCE_ENCODER
     from shared.api import finetune, load_model
-    from shared.config import OptimConfig, TrainConfig
+    from shared.config import TrainConfig
     from shared.datasets import load_banking77
+    from shared.encoders import load_encoder
     from shared.registry import Registry
 
     train_all, test = load_banking77(args.data_dir)
@@ -334,11 +326,11 @@ def run_latency(args: argparse.Namespace, registry_root: Path, tmp: Path, prior:
     import torch
 
     from customer_service.compose import LocalGenerator
-    from customer_service.workspace_calibration import calibrate_retrieval
     from customer_service.intents import CoreIntentModel, load_templates
     from customer_service.settings import GenerationSettings, HandoffSettings, WorkspaceSettings
     from customer_service.store import Store
     from customer_service.workspace import Workspaces
+    from customer_service.workspace_calibration import calibrate_retrieval
     from shared.datasets import load_banking77
     from shared.datasets.construction_faq import load_construction_faq
     from shared.registry import Registry
@@ -454,12 +446,12 @@ def table(results: dict) -> str:
                            ("dense_ft_fold", f"dense, fine-tuned, vs its fold's answers only ({rt['ft']['folds']}-fold CV; core bench's protocol)"),
                            ("dense_ft", f"dense, fine-tuned ({rt['ft']['folds']}-fold CV)"),
                            ("hybrid_ft", f"hybrid, fine-tuned ({rt['ft']['folds']}-fold CV)"),
-                           ("dense_index_encoder", f"dense, {rt.get('projection', {}).get('index_encoder')} on queries too "
-                                                   "(reference: too slow to serve)"),
-                           ("dense_ft_proj", f"dense, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
-                                             f"passage vectors ({rt['ft']['folds']}-fold CV)"),
-                           ("hybrid_ft_proj", f"hybrid, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
-                                              f"passage vectors ({rt['ft']['folds']}-fold CV; the bot's setting)")):
+                           ("dense_index_encoder", (f"dense, {rt.get('projection', {}).get('index_encoder')} on queries too "
+                                                   "(reference: too slow to serve)")),
+                           ("dense_ft_proj", (f"dense, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
+                                             f"passage vectors ({rt['ft']['folds']}-fold CV)")),
+                           ("hybrid_ft_proj", (f"hybrid, fine-tuned + projection into {rt.get('projection', {}).get('index_encoder')} "
+                                              f"passage vectors ({rt['ft']['folds']}-fold CV; the bot's setting)"))):
             if key not in rt:
                 continue
             m = rt[key]

@@ -145,8 +145,9 @@ def bench_throughput(head_model, headlines: list[str], strong_model=None) -> dic
 
     from finance_monitor.entities import EntityMatcher, WatchEntry
     from finance_monitor.features import EncoderFeatures, FeatureCache
-    from finance_monitor.scoring import ExampleTopicScorer, load_classifier_scorer, load_encoder
+    from finance_monitor.scoring import ExampleTopicScorer, load_classifier_scorer
     from shared.device import uses_bf16
+    from shared.encoders import load_encoder
 
     out = {"threads": torch.get_num_threads(), "n_items": len(headlines),
            "bf16": uses_bf16(torch.device("cpu"))}

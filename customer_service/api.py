@@ -32,8 +32,8 @@ ConversationId = Annotated[int, PathParam(ge=1, le=2**62)]
 @lru_cache(maxsize=1)
 def get_workspaces() -> Workspaces:
     """The default service: the bot's database (`VERTICALS_BOT_DB` or the home's SQLite file)."""
-    from customer_service.encoder import load_encoder
     from customer_service.store import Store
+    from shared.encoders import load_encoder
     from shared.http.batching import BatchingEncoder
 
     # concurrent customers' queries are encoded together (one forward pass) instead of one by one

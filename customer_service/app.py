@@ -20,7 +20,7 @@ identity = gate("bot.chat", title="Support console")
 
 @st.cache_resource(show_spinner="Loading encoder…")
 def _encoder(name: str):
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder(name)
 
@@ -186,7 +186,7 @@ def handoff_section() -> None:
 
         try:
             with st.spinner("Calibrating on the workspace's dev data…"):
-                result = calibrate_workspace(ws, workspace, texts)
+                result = calibrate_workspace(ws, workspace, texts, actor=identity)
         except VerticalsError as exc:  # nothing to calibrate on, a bad file, or not permitted
             st.error(str(exc))
         else:

@@ -203,7 +203,7 @@ def _recalibrate(ws: Any, workspace: str, data_dir: Path | None, out_of_scope: P
     from customer_service.workspace_calibration import calibrate_workspace, read_out_of_scope
 
     oos = read_out_of_scope(out_of_scope) if out_of_scope is not None else None
-    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir)
+    result = calibrate_workspace(ws, workspace, oos, data_dir=data_dir, actor=operator())
     for line in result.lines():
         typer.echo(f"{workspace}: {line}")
 

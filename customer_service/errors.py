@@ -51,3 +51,7 @@ class GenerationError(CustomerServiceError, RuntimeError):
 
 class NoTrainingDataError(CustomerServiceError, ValueError):
     """There are not enough labelled examples to export or retrain."""
+
+
+class RedactionUnavailableError(CustomerServiceError, RuntimeError):
+    """The PII redaction cannot be loaded, so customer text must not be stored."""

@@ -169,8 +169,8 @@ def retrain_encoder(current_name: str, pairs: pd.DataFrame, corpus: list[str], *
     The candidate is registered as `name` (not current); it is promoted there, and returned as
     `name@version` for the workspace's settings, only if its dev MRR is not worse.
     """
-    from customer_service.encoder import load_encoder
     from customer_service.tuning import finetune_encoder, parse_ref
+    from shared.encoders import load_encoder
     from shared.registry import Registry
 
     require(actor, "bot.supervise")

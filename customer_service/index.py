@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from customer_service.cpu import one_thread
+from shared.threads import one_thread
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from customer_service.cpu import one_thread
-from customer_service.encoder import Encoder
 from customer_service.errors import NoTrainingDataError
 from customer_service.intent_blend import BlendWeights, IntentBlend, example_label_index, lexical_model
 from customer_service.intents import IntentGuess, IntentModel
+from shared.encoders import Encoder
 from shared.errors import ConfigError
 from shared.metrics import unit_rows
+from shared.threads import one_thread
 
 CONFIDENCE_KINDS = ("nearest", "softmax")
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import yaml
 
-from customer_service.cpu import one_thread
+from shared.threads import one_thread
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 

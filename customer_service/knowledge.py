@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_service.encoder import Encoder
 from customer_service.index import Hit, HybridIndex
 from customer_service.ingest import ParsedDocument, faq_document, parse_file
 from customer_service.projection import MIN_FIT_TEXTS, QueryProjection, fit_projection, sentences
 from customer_service.settings import RetrievalSettings
 from customer_service.store import Store, blob_to_vec
 from shared.auth import Identity, require
+from shared.encoders import Encoder
 from shared.names import check_name
 
 Progress = Callable[[float, str], None]

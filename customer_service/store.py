@@ -11,6 +11,7 @@ hook to replace for other redaction policies.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -37,6 +38,7 @@ from sqlalchemy.engine import Inspector
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from customer_service.errors import (
+    RedactionUnavailableError,
     UnknownConversationError,
     UnknownDocumentError,
     UnknownWorkspaceError,
@@ -51,11 +53,18 @@ from shared.names import check_name
 
 
 def default_redactor() -> Callable[[str], str]:
-    """The core's PII redaction if present (issue 4), else identity. Replace via `Store(redactor=...)`."""
+    """The core's PII redaction. Replace via `Store(redactor=...)`.
+
+    A `shared.pii` that fails to import is an error: falling back to "no redaction" would store customers'
+    personal data in clear without anyone noticing.
+    """
     try:
         from shared.pii import redact
-    except ImportError:
-        return lambda text: text
+    except ImportError as exc:
+        raise RedactionUnavailableError(
+            f"The PII redaction (shared.pii) cannot be imported ({exc}), so customer text cannot be stored "
+            "safely. Reinstall with ./scripts/install, or pass an explicit `Store(redactor=...)`."
+        ) from exc
     return redact
 
 
@@ -199,7 +208,9 @@ def _baseline(inspector: Inspector) -> str:
 
 
 # The audit trail (shared/audit.py) lives beside the bot's tables: written in the same transactions.
-CHAIN = Chain("bot", (Base.metadata, audit.metadata), str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
+TRAIL = audit.make_table(audit.table_name("bot"), Base.metadata)
+record_audit = functools.partial(audit.record, table=TRAIL)
+CHAIN = Chain("bot", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
               db_file=DB_FILE, baseline=_baseline)
 
 
@@ -225,9 +236,9 @@ def blob_to_vec(blob: bytes) -> np.ndarray:
 
 class Store:
     def __init__(self, url: str | None = None, *, redactor: Callable[[str], str] | None = None) -> None:
+        self.redact = redactor or default_redactor()  # first: no database is created without redaction
         self.db = open_database(CHAIN, url)
         self.url, self.engine = self.db.url, self.db.engine
-        self.redact = redactor or default_redactor()
 
     def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any exception."""
@@ -246,7 +257,7 @@ class Store:
             ws = Workspace(name=name, settings=settings, created_at=now or utcnow(), kb_version=0)
             s.add(ws)
             s.flush()
-            audit.record(s, actor, "workspace.create", f"workspace {name}", None, {"id": ws.id}, now=ws.created_at)
+            record_audit(s, actor, "workspace.create", f"workspace {name}", None, {"id": ws.id}, now=ws.created_at)
             return ws
 
     def workspace(self, name: str) -> Workspace:
@@ -271,13 +282,13 @@ class Store:
             changed = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
             ws.settings = settings
             if changed:
-                audit.record(s, actor, "workspace.settings", f"workspace {ws.name}: {', '.join(changed)}",
+                record_audit(s, actor, "workspace.settings", f"workspace {ws.name}: {', '.join(changed)}",
                              {k: old.get(k) for k in changed}, {k: settings.get(k) for k in changed}, now=now)
 
     def delete_workspace(self, name: str, *, actor: Identity | None = None, now: datetime | None = None) -> None:
         ws = self.workspace(name)
         with self.session() as s:
-            audit.record(s, actor, "workspace.delete", f"workspace {name}", {"id": ws.id}, None, now=now)
+            record_audit(s, actor, "workspace.delete", f"workspace {name}", {"id": ws.id}, None, now=now)
             for model in (Chunk, Document):
                 s.query(model).filter(model.workspace_id == ws.id).delete()
             conv_ids = select(Conversation.id).where(Conversation.workspace_id == ws.id)
@@ -368,7 +379,7 @@ class Store:
                 added.append(row)
             s.get(Workspace, workspace_id).kb_version += 1
             s.flush()
-            audit.record(s, actor, "kb.ingest", f"document {parsed.name}", before,
+            record_audit(s, actor, "kb.ingest", f"document {parsed.name}", before,
                          {"hash": parsed.content_hash[:12], "chars": parsed.n_chars, "chunks": len(parsed.chunks)},
                          now=now)
             return doc, [c.id for c in added], removed
@@ -378,7 +389,7 @@ class Store:
         doc = self.document(workspace_id, name_or_id)
         with self.session() as s:
             ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc.id)))
-            audit.record(s, actor, "kb.delete", f"document {doc.name}",
+            record_audit(s, actor, "kb.delete", f"document {doc.name}",
                          {"hash": doc.content_hash[:12], "chars": doc.n_chars, "chunks": len(ids)}, None, now=now)
             s.query(Chunk).filter(Chunk.document_id == doc.id).delete()
             s.delete(s.get(Document, doc.id))
@@ -518,7 +529,7 @@ class Store:
             s.add(msg)
             s.get(Conversation, prop.conversation_id).updated_at = now
             s.flush()
-            audit.record(s, actor, "reply.edit_send" if prop.edited else "reply.send",
+            record_audit(s, actor, "reply.edit_send" if prop.edited else "reply.send",
                          f"conversation {prop.conversation_id} / proposal {prop.id}",
                          {"route": prop.route, "chars": len(prop.text)},
                          {"chars": len(text), "edited": prop.edited, "message": msg.id}, now=now)
@@ -533,7 +544,7 @@ class Store:
             s.add(msg)
             s.get(Conversation, conversation_id).updated_at = now
             s.flush()
-            audit.record(s, actor, "reply.write", f"conversation {conversation_id}", None,
+            record_audit(s, actor, "reply.write", f"conversation {conversation_id}", None,
                          {"chars": len(text), "message": msg.id}, now=now)
             return msg
 
@@ -545,7 +556,7 @@ class Store:
                 raise UnknownConversationError(f"No proposal {proposal_id}.")
             before = prop.rating
             prop.rating = rating
-            audit.record(s, actor, "reply.rate", f"conversation {prop.conversation_id} / proposal {prop.id}",
+            record_audit(s, actor, "reply.rate", f"conversation {prop.conversation_id} / proposal {prop.id}",
                          {"rating": before}, {"rating": rating}, now=now)
 
     def hand_over(self, conversation_id: int, reason: str, by: str, now: datetime | None = None, *,
@@ -558,14 +569,14 @@ class Store:
                 conv.status = "handoff"
                 s.add(Handoff(conversation_id=conversation_id, reason=reason[:200], by=by, created_at=now))
             conv.updated_at = now
-            audit.record(s, actor, "conversation.handoff", f"conversation {conversation_id}", {"status": before},
+            record_audit(s, actor, "conversation.handoff", f"conversation {conversation_id}", {"status": before},
                          {"status": "handoff", "reason": reason[:200]}, now=now)
 
     def resolve(self, conversation_id: int, now: datetime | None = None, *, actor: Identity | None = None) -> None:
         now = now or utcnow()
         with self.session() as s:
             conv = s.get(Conversation, conversation_id)
-            audit.record(s, actor, "conversation.resolve", f"conversation {conversation_id}", {"status": conv.status},
+            record_audit(s, actor, "conversation.resolve", f"conversation {conversation_id}", {"status": conv.status},
                          {"status": "resolved"}, now=now)
             conv.status, conv.updated_at = "resolved", now
             for h in s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id,
@@ -581,7 +592,7 @@ class Store:
                     action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
         """Who sent, handed over, rated, changed the knowledge base or settings (newest first); supervisors."""
         require(actor, "bot.supervise")
-        return audit.entries(self.engine, since=since, action=action, limit=limit)
+        return audit.entries(self.engine, since=since, action=action, limit=limit, table=TRAIL)
 
     def count_chunks(self, workspace_id: int) -> int:
         with self.session() as s:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from customer_service.errors import NoTrainingDataError, SettingsError
+from shared.registry import parse_ref
 
 MIN_PAIRS = 8
 
@@ -50,12 +51,6 @@ class EncoderRecipe:
 
 def encoder_ref(name: str, version: str) -> str:
     return f"{name}@{version}"
-
-
-def parse_ref(ref: str) -> tuple[str, str | None]:
-    """'name@v0003' -> ('name', 'v0003'); a catalogue name or folder -> (ref, None)."""
-    name, sep, version = ref.rpartition("@")
-    return (name, version) if sep and name and re.fullmatch(r"v\d+", version) else (ref, None)
 
 
 def model_name(workspace: str) -> str:
@@ -111,7 +106,7 @@ def finetune_encoder(train: pd.DataFrame, dev: pd.DataFrame | None = None, *, na
     negative_col = None
     if recipe.hard_negatives and train["answer"].nunique() >= 2:
         if miner is None:
-            from customer_service.encoder import load_encoder
+            from shared.encoders import load_encoder
 
             miner = load_encoder(base)
         train = train.assign(negative=mine_hard_negatives(miner, train["question"].tolist(),

@@ -14,7 +14,6 @@ from typing import Any
 
 from customer_service.bot import Bot
 from customer_service.compose import Composer, EndpointGenerator, Generator, LocalGenerator
-from customer_service.encoder import Encoder, load_encoder
 from customer_service.errors import SettingsError
 from customer_service.intent_confidence import with_confidence
 from customer_service.intents import CoreIntentModel, IntentModel
@@ -22,6 +21,7 @@ from customer_service.knowledge import KnowledgeBase
 from customer_service.settings import WorkspaceSettings
 from customer_service.store import Store, Workspace
 from shared.auth import Identity, require
+from shared.encoders import Encoder, load_encoder
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from customer_service.errors import NoTrainingDataError
 from shared.auth import Identity, require
 
 if TYPE_CHECKING:
-    from customer_service.encoder import Encoder
     from customer_service.workspace import Workspaces
+    from shared.encoders import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def calibrate_workspace(ws: Workspaces, name: str, out_of_scope: list[str] | Non
         calibrated=True, intent_confidence=handoff.intent_confidence,
         calibration={"at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
                      "intent": intent, "retrieval": retrieval, "skipped": skipped})
-    ws.save_settings(name, settings)
+    ws.save_settings(name, settings, actor=actor)
     result = CalibrationResult(name, intent, retrieval, skipped)
     for line in result.lines():
         log.info("%s: %s", name, line)

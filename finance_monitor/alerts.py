@@ -32,8 +32,8 @@ from finance_monitor.store import (
     SinkRow,
     Store,
     insert_ignore,
+    record_audit,
 )
-from shared import audit
 from shared.auth import Identity, require
 
 MAX_LINKED_ITEMS = 50
@@ -158,7 +158,7 @@ def acknowledge(store: Store, alert_id: int, by: str | None, now: datetime, *,
             raise AlertStateError(f"alert {alert_id} is already resolved; nothing to acknowledge")
         before = alert.status
         alert.status, alert.acked_by, alert.acked_at = "acknowledged", name, now
-        audit.record(s, actor, "alert.ack", f"alert {alert_id}", {"status": before},
+        record_audit(s, actor, "alert.ack", f"alert {alert_id}", {"status": before},
                      {"status": "acknowledged", "by": name}, now=now)
 
 
@@ -171,5 +171,5 @@ def resolve(store: Store, alert_id: int, by: str | None, now: datetime, *, actor
         before = alert.status
         sinks = [r.name for r in s.scalars(select(SinkRow).where(SinkRow.enabled.is_(True)))]
         _resolve(s, alert, name, now, sinks)
-        audit.record(s, actor, "alert.resolve", f"alert {alert_id}", {"status": before},
+        record_audit(s, actor, "alert.resolve", f"alert {alert_id}", {"status": before},
                      {"status": "resolved", "by": name}, now=now)

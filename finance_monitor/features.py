@@ -41,8 +41,11 @@ class EncoderFeatures:
     def __init__(self, classifier: Any, batch_size: int = 128) -> None:
         self.classifier, self.batch_size = classifier, batch_size
         self.feature_key = classifier.feature_key
+        card = getattr(classifier, "card", None)
+        self.name = f"{getattr(card, 'name', 'classifier')}@{getattr(card, 'version', '?')} features"
+        self.dim = int(np.asarray(classifier.features([], batch_size=batch_size)).shape[1])
 
-    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
+    def encode(self, texts: Sequence[str], normalize: bool = True) -> np.ndarray:
         feats = np.asarray(self.classifier.features(list(texts), batch_size=self.batch_size),
                            dtype=np.float32)
         return unit_rows(feats) if normalize else feats

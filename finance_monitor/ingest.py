@@ -24,8 +24,7 @@ from finance_monitor.errors import FetchError, NotFoundError, SourceConfigError
 from finance_monitor.settings import FetchSettings
 from finance_monitor.sources import KINDS
 from finance_monitor.sources.base import FetchResult, RawItem
-from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore
-from shared import audit
+from finance_monitor.store import ItemRow, SourceRow, Store, insert_ignore, record_audit
 from shared.auth import Identity, require
 from shared.names import check_name
 
@@ -85,7 +84,7 @@ def add_source(store: Store, name: str, kind: str, location: str, *, interval_s:
         row = SourceRow(name=name, kind=kind, location=location, interval_s=interval_s, options=options or {},
                         state={}, created_at=now, paused=False, failures=0, items_total=0)
         s.add(row)
-        audit.record(s, actor, "source.add", f"source {name}", None,
+        record_audit(s, actor, "source.add", f"source {name}", None,
                      {"kind": kind, "location": location, "interval_s": interval_s}, now=now)
     return row
 
@@ -107,7 +106,7 @@ def set_paused(store: Store, name: str, paused: bool, *, actor: Identity | None 
         row = s.scalar(select(SourceRow).where(SourceRow.name == name))
         before = row.paused
         row.paused = paused
-        audit.record(s, actor, "source.pause" if paused else "source.resume", f"source {name}",
+        record_audit(s, actor, "source.pause" if paused else "source.resume", f"source {name}",
                      {"paused": before}, {"paused": paused}, now=now)
 
 
@@ -117,7 +116,7 @@ def remove_source(store: Store, name: str, *, actor: Identity | None = None, now
     get_source(store, name)
     with store.session() as s:
         row = s.scalar(select(SourceRow).where(SourceRow.name == name))
-        audit.record(s, actor, "source.remove", f"source {name}",
+        record_audit(s, actor, "source.remove", f"source {name}",
                      {"kind": row.kind, "location": row.location, "interval_s": row.interval_s}, None, now=now)
         s.delete(row)
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from finance_monitor import alerts as alerts_mod
 from finance_monitor import ingest, queries, rule_store, rules, scoring, sinks, trends
 from finance_monitor.entities import EntityMatcher
+from finance_monitor.errors import ModelUnavailableError
 from finance_monitor.settings import MonitorSettings
 from finance_monitor.store import Store, TrendRow, insert_ignore
 
@@ -71,15 +72,24 @@ class Monitor:
         return self._loaded
 
     def _fingerprint(self) -> str:
-        topics = scoring.custom_topics(self.store)
-        try:
-            from shared.registry import Registry
+        """User topics and the models' current versions. A registry that cannot be read is an error: hiding
+        it would freeze the fingerprint, and a promoted model would never reach the scores. A model not
+        registered yet is left out here; loading it says so."""
+        from shared.errors import RegistryError
+        from shared.registry import Registry
 
+        topics = scoring.custom_topics(self.store)
+        names = (self.settings.models.sentiment_model, self.settings.models.topic_model)
+        try:
             reg = Registry()
-            versions = [reg.current_version(n) for n in (self.settings.models.sentiment_model,
-                                                         self.settings.models.topic_model) if n in reg.names()]
-        except Exception:  # noqa: BLE001 - no registry yet: loading will say so clearly
-            versions = []
+            registered = set(reg.names())
+            versions = [reg.current_version(n) for n in names if n in registered]
+        except (RegistryError, OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"Cannot read the current versions of {', '.join(names)} from the model registry ({exc}). "
+                "Check it with `verticals models list` and promote a version with "
+                "`verticals models promote NAME VERSION`."
+            ) from exc
         return repr((sorted(topics.items()), versions))
 
     def reload_scorers(self) -> None:

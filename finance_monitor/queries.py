@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from finance_monitor.errors import NotFoundError, RuleError
 from finance_monitor.store import (
+    TRAIL,
     AlertItemRow,
     AlertRow,
     ItemEntityRow,
@@ -195,4 +196,4 @@ def audit_trail(store: Store, *, actor: Identity | None = None, since: datetime 
                 action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
     """Who changed alerts, sources, rules, sinks and the watch list (newest first); needs monitor.admin."""
     require(actor, "monitor.admin")
-    return audit.entries(store.engine, since=since, action=action, limit=limit)
+    return audit.entries(store.engine, since=since, action=action, limit=limit, table=TRAIL)

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from finance_monitor.errors import NotFoundError
 from finance_monitor.rules import DEFAULT_RULES, Rule
-from finance_monitor.store import RuleRow, Store
-from shared import audit
+from finance_monitor.store import RuleRow, Store, record_audit
 from shared.auth import Identity, require
 
 
@@ -25,7 +24,7 @@ def save_rule(store: Store, rule: Rule, now: datetime, enabled: bool = True, *,
             s.add(RuleRow(name=rule.name, spec=rule.to_dict(), enabled=enabled, updated_at=now))
         else:
             row.spec, row.enabled, row.updated_at = rule.to_dict(), enabled, now
-        audit.record(s, actor, "rule.save", f"rule {rule.name}", before,
+        record_audit(s, actor, "rule.save", f"rule {rule.name}", before,
                      {"spec": rule.to_dict(), "enabled": enabled}, now=now)
 
 
@@ -50,7 +49,7 @@ def set_enabled(store: Store, name: str, enabled: bool, now: datetime, *, actor:
             raise NotFoundError(f"no rule named {name!r}")
         before = row.enabled
         row.enabled, row.updated_at = enabled, now
-        audit.record(s, actor, "rule.enable" if enabled else "rule.disable", f"rule {name}",
+        record_audit(s, actor, "rule.enable" if enabled else "rule.disable", f"rule {name}",
                      {"enabled": before}, {"enabled": enabled}, now=now)
 
 
@@ -60,7 +59,7 @@ def delete_rule(store: Store, name: str, *, actor: Identity | None = None, now: 
         row = s.scalar(select(RuleRow).where(RuleRow.name == name))
         if row is None:
             raise NotFoundError(f"no rule named {name!r}")
-        audit.record(s, actor, "rule.delete", f"rule {name}", {"spec": row.spec, "enabled": row.enabled}, None,
+        record_audit(s, actor, "rule.delete", f"rule {name}", {"spec": row.spec, "enabled": row.enabled}, None,
                      now=now)
         s.delete(row)
 

@@ -29,9 +29,10 @@ from finance_monitor.store import (
     Store,
     WatchRow,
     insert_ignore,
+    record_audit,
 )
-from shared import audit
 from shared.auth import Identity, require
+from shared.encoders import Encoder, load_encoder
 from shared.metrics import unit_rows
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,6 @@ class ProbaClassifier(Protocol):
     labels: list[str]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray: ...
-
-
-class Encoder(Protocol):
-    def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray: ...
 
 
 def sentiment_value(probs: dict[str, float]) -> float:
@@ -233,19 +230,6 @@ def load_classifier_scorer(kind: str, name: str, batch_size: int = 128) -> Class
     return ClassifierScorer(kind, name, registry_version(name, model), model, batch_size)
 
 
-def load_encoder() -> Encoder:
-    """MiniLM through the core, wrapped to the `Encoder` protocol."""
-    from shared.models.loading import load_sentence_transformer
-
-    st = load_sentence_transformer("minilm")
-
-    class _STEncoder:
-        def encode(self, texts: list[str], normalize: bool = True) -> np.ndarray:
-            return st.encode(texts, normalize_embeddings=normalize, batch_size=64, convert_to_numpy=True)
-
-    return _STEncoder()
-
-
 def custom_topics(store: Store) -> dict[str, list[str]]:
     with store.session() as s:
         return {r.name: list(r.examples) for r in s.scalars(select(CustomTopicRow))}
@@ -284,7 +268,7 @@ def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Seque
             s.add(WatchRow(name=name, ticker=ticker, aliases=list(aliases)))
         else:
             row.ticker, row.aliases = ticker, list(aliases)
-        audit.record(s, actor, "watch.set", f"watch {name}", before, {"ticker": ticker, "aliases": list(aliases)},
+        record_audit(s, actor, "watch.set", f"watch {name}", before, {"ticker": ticker, "aliases": list(aliases)},
                      now=now)
 
 

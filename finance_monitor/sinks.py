@@ -21,8 +21,7 @@ import httpx
 from sqlalchemy import select
 
 from finance_monitor.errors import MonitorError, NotFoundError, SinkError
-from finance_monitor.store import NotificationRow, SinkRow, Store
-from shared import audit
+from finance_monitor.store import NotificationRow, SinkRow, Store, record_audit
 from shared.auth import Identity, require
 from shared.names import check_name
 
@@ -129,7 +128,7 @@ def add_sink(store: Store, name: str, kind: str, config: dict[str, Any] | None =
             raise MonitorError(f"a sink named {name!r} already exists")
         s.add(SinkRow(name=name, kind=kind, config=config or {}, enabled=True))
         # The sink's settings may name secrets' variables or hosts: the trail records which keys, not values.
-        audit.record(s, actor, "sink.add", f"sink {name}", None, {"kind": kind, "settings": sorted(config or {})},
+        record_audit(s, actor, "sink.add", f"sink {name}", None, {"kind": kind, "settings": sorted(config or {})},
                      now=now)
 
 
@@ -140,7 +139,7 @@ def remove_sink(store: Store, name: str, *, actor: Identity | None = None, now: 
         if row is None:
             raise NotFoundError(f"no sink named {name!r}")
         row.enabled = False  # pending notifications keep their history; nothing is deleted
-        audit.record(s, actor, "sink.remove", f"sink {name}", {"enabled": True}, {"enabled": False}, now=now)
+        record_audit(s, actor, "sink.remove", f"sink {name}", {"enabled": True}, {"enabled": False}, now=now)
 
 
 def configured_sinks(store: Store) -> dict[str, AlertSink]:

@@ -8,6 +8,7 @@ re-run after a crash adds nothing.
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -212,7 +213,10 @@ class LockRow(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-CHAIN = Chain("monitor", (Base.metadata, audit.metadata), str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
+# The audit trail (shared/audit.py), written in the same transactions as the changes it records.
+TRAIL = audit.make_table(audit.table_name("monitor"), Base.metadata)
+record_audit = functools.partial(audit.record, table=TRAIL)
+CHAIN = Chain("monitor", Base.metadata, str(Path(__file__).with_name("migrations")), env_var=DB_ENV,
               db_file=DB_FILE)
 
 

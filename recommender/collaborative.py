@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from shared.threads import one_thread
+
 WEEK = 7 * 24 * 3600
 
 
@@ -146,10 +148,11 @@ class ALS:
 
     def fit(self, matrix: sp.csr_matrix) -> ALS:
         from implicit.cpu.als import AlternatingLeastSquares
-        from threadpoolctl import threadpool_limits
 
         # implicit's own threads do the work; a multi-threaded BLAS underneath only oversubscribes 2 cores.
-        with threadpool_limits(1, "blas"):
+        # The shared limit, not a threadpool_limits of its own: a fit overlapping requests must not
+        # restore a count a request set (see shared/threads.py).
+        with one_thread(blas=True):
             model = AlternatingLeastSquares(**self.params, random_state=self.seed, num_threads=1)
             model.fit(matrix.astype(np.float32), show_progress=False)
         self.model = model

@@ -6,6 +6,7 @@ URL (PostgreSQL) otherwise.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,9 @@ configs = Table("rec_configs", _meta, Column("name", String(80), primary_key=Tru
 
 DB_ENV = "VERTICALS_REC_DB"
 DB_FILE = "recommender/configs.sqlite"
-CHAIN = Chain("rec", (_meta, audit.metadata), str(Path(__file__).with_name("migrations")), env_var=DB_ENV, db_file=DB_FILE)
+TRAIL = audit.make_table(audit.table_name("rec"), _meta)  # in the same transaction as the row it records
+record_audit = functools.partial(audit.record, table=TRAIL)
+CHAIN = Chain("rec", _meta, str(Path(__file__).with_name("migrations")), env_var=DB_ENV, db_file=DB_FILE)
 
 
 class ConfigStore:
@@ -46,7 +49,7 @@ class ConfigStore:
             old = conn.execute(select(configs.c.config).where(configs.c.name == name)).scalar()
             conn.execute(delete(configs).where(configs.c.name == name))
             conn.execute(insert(configs).values(name=name, config=json.dumps(config.to_dict()), saved_at=at))
-            audit.record(conn, actor, "rec.config.save", f"config {name}", json.loads(old) if old else None,
+            record_audit(conn, actor, "rec.config.save", f"config {name}", json.loads(old) if old else None,
                          config.to_dict(), now=at)
 
     def delete(self, name: str, now: datetime | None = None, *, actor: Identity | None = None) -> None:
@@ -56,13 +59,13 @@ class ConfigStore:
             if old is None:
                 raise UnknownConfigError(f"No saved configuration named {name!r}; saved: {self.names()}.")
             conn.execute(delete(configs).where(configs.c.name == name))
-            audit.record(conn, actor, "rec.config.delete", f"config {name}", json.loads(old), None, now=now)
+            record_audit(conn, actor, "rec.config.delete", f"config {name}", json.loads(old), None, now=now)
 
     def audit_trail(self, *, actor: Identity | None = None, since: datetime | None = None,
                     action: str | None = None, limit: int | None = 1000) -> list[audit.AuditEntry]:
         """Who saved or deleted which configuration (newest first); needs rec.configure."""
         require(actor, "rec.configure")
-        return audit.entries(self.engine, since=since, action=action, limit=limit)
+        return audit.entries(self.engine, since=since, action=action, limit=limit, table=TRAIL)
 
     def load(self, name: str) -> RecConfig:
         with self.engine.connect() as conn:

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recommender import metrics as M
 from recommender.config import RecConfig
 from recommender.errors import RecDataError
 from recommender.service import Histories, Recommender
-from recommender.text_model import Encoder, history_text
+from recommender.text_model import history_text
+from shared import retrieval_metrics as M
+from shared.encoders import Encoder
 
 METHODS = ("popularity", "item-kNN", "ALS", "text", "blended")
 
@@ -60,8 +61,8 @@ def evaluate_methods(rec: Recommender, methods: Sequence[str] = METHODS, k: int 
     out: dict[str, dict[str, float]] = {}
     for method in methods:
         lists = {u: ranked_list(rec, u, method, max(k, k_cold)) for u in targets}
-        res = M.evaluate({u: lst[:k] for u, lst in lists.items()}, targets, len(rec.items), k)
-        res[f"cold_recall@{k_cold}"] = float(np.mean([M.recall_at_k(lists[u], cold_targets[u], k_cold)
+        res = M.evaluate_rankings({u: lst[:k] for u, lst in lists.items()}, targets, len(rec.items), k)
+        res[f"cold_recall@{k_cold}"] = float(np.mean([M.list_recall_at_k(lists[u], cold_targets[u], k_cold)
                                                     for u in cold_targets])) if cold_targets else float("nan")
         res["cold_users"] = len(cold_targets)
         out[method] = res
@@ -91,4 +92,4 @@ def text_only_ndcg(encoder: Encoder, items: pd.DataFrame, history: pd.DataFrame,
         s[seen] = -np.inf
         lists[user] = [item_ids[j] for j in np.argsort(-s, kind="stable")[:k]]
         relevant[user] = set(taken[user]) - {item_ids[p] for p in seen}
-    return M.evaluate(lists, relevant, len(item_ids), k)
+    return M.evaluate_rankings(lists, relevant, len(item_ids), k)

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender import metrics as M
 from recommender.ann import ItemIndex, LayeredIndex
 from recommender.candidates import CandidateSet, Signals, UserContext, generate
 from recommender.config import CandidateConfig, RecConfig
@@ -38,7 +37,10 @@ from recommender.errors import (
 from recommender.explain import driving_signal, explain
 from recommender.ranker import Ranker
 from recommender.rerank import blend, fresh_slots, minmax, mmr
-from recommender.text_model import Encoder, TextInterestModel, history_text
+from recommender.text_model import TextInterestModel, history_text
+from shared import retrieval_metrics as M
+from shared.encoders import Encoder
+from shared.threads import one_thread
 
 ARTIFACT_VERSION = 2  # 2: stump ranker over 4 label windows, validation-gated text model
 RESULT_COLUMNS = ["rank", "item_id", "title", "score", "ranker", "text", "collaborative", "popularity",
@@ -90,16 +92,6 @@ class Recommender:
         self.meta = meta or {}
         self.user_vectors = user_vectors if user_vectors is not None else {}
         self._lock = threading.RLock()
-        self._blas: Any = None
-
-    def _one_blas_thread(self) -> Any:
-        """Per-request BLAS limit of one thread: one user's matrices are tiny, and on a busy 2-core box
-        a multi-threaded BLAS spinning on them tripled the latency. The library scan runs once."""
-        if self._blas is None:
-            from threadpoolctl import ThreadpoolController
-
-            self._blas = ThreadpoolController()
-        return self._blas.limit(limits=1, user_api="blas")
 
     # ---- who is asking -------------------------------------------------------------------------
     def users(self) -> list[str]:
@@ -192,7 +184,7 @@ class Recommender:
                   text: str | None = None, config: RecConfig = RecConfig(), explain_items: bool = True
                   ) -> pd.DataFrame:
         """Top-`config.n` items with per-signal scores (each scaled 0-1 over the candidates) and a reason."""
-        with self._lock, self._one_blas_thread():
+        with self._lock, one_thread(blas=True):
             ctx = self.context(user_id, history, text)
             cands = self.candidate_set(ctx, config.diversity.exclude_seen)
             if not len(cands.positions):
@@ -320,7 +312,7 @@ class Recommender:
         users = sorted(targets)[:max_users] if max_users else sorted(targets)
         cfg = RecConfig(blend=config.blend, diversity=config.diversity, n=max(k, config.n))
         lists = {u: self.recommend(u, config=cfg, explain_items=False)["item_id"].tolist() for u in users}
-        return M.evaluate(lists, {u: targets[u] for u in users}, len(self.items), k)
+        return M.evaluate_rankings(lists, {u: targets[u] for u in users}, len(self.items), k)
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -13,22 +13,17 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from recommender.config import TextTrainConfig
 from recommender.errors import RecDataError
+from shared.encoders import SentenceTransformerEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-
-class Encoder(Protocol):
-    """What the recommender needs from a text model: unit-length float32 vectors."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def load_base_model(name_or_path: str = "minilm") -> SentenceTransformer:
@@ -141,25 +136,12 @@ def finetune_with_core(pairs: pd.DataFrame, config: TextTrainConfig, name: str, 
     return model, metrics
 
 
-class TextInterestModel:
-    """The encoder plus the conventions for turning histories into queries."""
+class TextInterestModel(SentenceTransformerEncoder):
+    """The shared encoder (`shared.encoders`) over the recommender's own text model, which it saves with
+    the recommender's artifacts; one user's history on a request is one forward pass on one thread."""
 
-    def __init__(self, model: SentenceTransformer, batch_size: int = 64) -> None:
-        self.model = model
-        self.batch_size = batch_size
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not len(texts):
-            return np.zeros((0, self.dim), np.float32)
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vecs, dtype=np.float32)
-
-    @property
-    def dim(self) -> int:
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or \
-            self.model.get_sentence_embedding_dimension
-        return int(get_dim())
+    def __init__(self, model: SentenceTransformer, batch_size: int = 64, name: str = "text-interest") -> None:
+        super().__init__(model, name=name, batch_size=batch_size)
 
     def save(self, path: Path) -> None:
         self.model.save(str(path))

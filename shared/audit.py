@@ -25,36 +25,48 @@ from shared.db import create_schema
 
 MAX_JSON_CHARS = 2000  # "short": enough to see what changed, never a whole document
 
-metadata = MetaData()
-audit_log = Table(
-    "audit_log", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("actor", String(320), nullable=False, index=True),
-    Column("actor_kind", String(20), nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("action", String(80), nullable=False, index=True),
-    Column("target", String(500), nullable=False),
-    Column("before", Text, nullable=True),
-    Column("after", Text, nullable=True),
-)
+def _guards(name: str) -> dict[str, list[str]]:
+    """The triggers that refuse UPDATE and DELETE on trail table `name`, per back-end."""
+    return {
+        "sqlite": [(f"CREATE TRIGGER IF NOT EXISTS {name}_no_update BEFORE UPDATE ON {name} "
+                   f"BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END"),
+                   (f"CREATE TRIGGER IF NOT EXISTS {name}_no_delete BEFORE DELETE ON {name} "
+                   f"BEGIN SELECT RAISE(ABORT, '{name} is append-only'); END")],
+        "postgresql": [(f"CREATE OR REPLACE FUNCTION {name}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                       f"$$ BEGIN RAISE EXCEPTION '{name} is append-only'; END $$"),
+                       (f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
+                       f"FOR EACH ROW EXECUTE FUNCTION {name}_append_only()")],
+    }
 
-_SQLITE_GUARDS = [
-    DDL("CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
-    DDL("CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
-]
-_PG_GUARDS = [
-    DDL("CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$"),
-    DDL("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"),
-]
-for _ddl in _SQLITE_GUARDS:
-    event.listen(audit_log, "after_create", _ddl.execute_if(dialect="sqlite"))
-for _ddl in _PG_GUARDS:
-    event.listen(audit_log, "after_create", _ddl.execute_if(dialect="postgresql"))
+
+def table_name(store: str | None = None) -> str:
+    """`audit_log` for the suite database, `audit_log_<store>` for an app's store: stores that share one
+    PostgreSQL database (each with its own migration chain) then never share, or fight over, one table."""
+    return f"audit_log_{store}" if store else "audit_log"
+
+
+def make_table(name: str, md: MetaData) -> Table:
+    """A trail table (same columns everywhere) with its append-only guards attached to its creation."""
+    table = Table(
+        name, md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("actor", String(320), nullable=False, index=True),
+        Column("actor_kind", String(20), nullable=False),
+        Column("role", String(40), nullable=False),
+        Column("action", String(80), nullable=False, index=True),
+        Column("target", String(500), nullable=False),
+        Column("before", Text, nullable=True),
+        Column("after", Text, nullable=True),
+    )
+    for dialect, statements in _guards(name).items():
+        for statement in statements:
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+    return table
+
+
+metadata = MetaData()
+audit_log = make_table("audit_log", metadata)  # the suite database's trail (users, model registry)
 
 
 @dataclass(frozen=True)
@@ -70,10 +82,10 @@ class AuditEntry:
     after: str | None
 
 
-def ensure_table(engine: Engine) -> None:
-    """Create `audit_log` (and its guards) if missing: for scratch databases and tests; a store gets the table
-    through its migration chain (`create_table_revision`)."""
-    create_schema(metadata, engine)
+def ensure_table(engine: Engine, table: Table = audit_log) -> None:
+    """Create the trail table (and its guards) if missing: for scratch databases and tests; a store gets its
+    table through its migration chain (`create_table_revision`)."""
+    create_schema(table.metadata, engine)
 
 
 def short_json(value: Any) -> str | None:
@@ -90,24 +102,25 @@ def utc(at: datetime) -> datetime:
 
 
 def record(session_or_conn: Session | Connection, actor: Identity | None, action: str, target: str,
-           before: Any = None, after: Any = None, now: datetime | None = None) -> None:
+           before: Any = None, after: Any = None, now: datetime | None = None, *, table: Table = audit_log) -> None:
     """Append one row inside the caller's transaction (`actor=None` is the single-user operator, SYSTEM)."""
     who = actor or SYSTEM
-    session_or_conn.execute(insert(audit_log).values(
+    session_or_conn.execute(insert(table).values(
         at=utc(now or datetime.now(timezone.utc)), actor=who.name[:320], actor_kind=who.kind, role=who.role,
         action=action[:80], target=str(target)[:500], before=short_json(before), after=short_json(after)))
 
 
 def entries(engine_or_conn: Engine | Connection | Session, *, since: datetime | None = None,
-            action: str | None = None, actor: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+            action: str | None = None, actor: str | None = None, limit: int | None = None,
+            table: Table = audit_log) -> list[AuditEntry]:
     """Rows newest first; `action` matches a prefix ("alert." finds every alert action)."""
-    q = select(audit_log).order_by(audit_log.c.id.desc())
+    q = select(table).order_by(table.c.id.desc())
     if since is not None:
-        q = q.where(audit_log.c.at >= utc(since))
+        q = q.where(table.c.at >= utc(since))
     if action:
-        q = q.where(audit_log.c.action.startswith(action, autoescape=True))
+        q = q.where(table.c.action.startswith(action, autoescape=True))
     if actor:
-        q = q.where(audit_log.c.actor == actor)
+        q = q.where(table.c.actor == actor)
     if limit:
         q = q.limit(limit)
     if isinstance(engine_or_conn, Engine):
@@ -141,16 +154,13 @@ def to_csv(rows: Iterable[AuditEntry], app: str | None = None) -> str:
     return out.getvalue()
 
 
-def create_table_revision(op: Any) -> None:
-    """`audit_log` as first released, with its append-only guards: what a store's Alembic revision that
-    adds the trail calls (`op` is `alembic.op`). Frozen: a later change to the table is a new revision."""
+def create_table_revision(op: Any, name: str) -> None:
+    """Trail table `name` as first released, with its append-only guards: what a store's Alembic revision
+    that adds the trail calls (`op` is `alembic.op`). Frozen: a later change to the table is a new revision."""
     import sqlalchemy as sa
 
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if "audit_log" in existing:  # a store opened by pre-migration code of this branch already made it
-        return
     op.create_table(
-        "audit_log",
+        name,
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=320), nullable=False),
@@ -163,11 +173,12 @@ def create_table_revision(op: Any) -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     for column in ("action", "actor", "at"):
-        op.create_index(f"ix_audit_log_{column}", "audit_log", [column], unique=False)
-    dialect = op.get_bind().dialect.name
-    for ddl in {"sqlite": _SQLITE_GUARDS, "postgresql": _PG_GUARDS}.get(dialect, []):
-        op.execute(ddl.statement)
+        op.create_index(f"ix_{name}_{column}", name, [column], unique=False)
+    for statement in _guards(name).get(op.get_bind().dialect.name, []):
+        op.execute(statement)
 
 
-def drop_table_revision(op: Any) -> None:
-    op.drop_table("audit_log")  # its indexes and triggers go with it
+def drop_table_revision(op: Any, name: str) -> None:
+    op.drop_table(name)  # its indexes and triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION IF EXISTS {name}_append_only()")

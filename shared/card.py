@@ -47,7 +47,7 @@ class ModelCard:
         return path
 
     @classmethod
-    def load(cls, folder: Path) -> "ModelCard":
+    def load(cls, folder: Path) -> ModelCard:
         data = json.loads((folder / CARD_FILE).read_text())
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)

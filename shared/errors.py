@@ -49,3 +49,7 @@ class InvalidNameError(ConfigError):
 
 class UnsafeTargetError(ConfigError):
     """A command would overwrite or delete something outside $VERTICALS_HOME without --force."""
+
+
+class ModelLoadError(RegistryError):
+    """A registered model exists but cannot be loaded for the use asked of it (broken files, wrong task)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,15 @@ from shared.names import check_name as _check
 from shared.paths import verticals_home
 
 log = logging.getLogger(__name__)
+
+VERSION_RE = re.compile(r"v\d+")
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """'name@v0003' -> ('name', 'v0003'); a name, catalogue name or folder -> (ref, None)."""
+    name, sep, version = ref.rpartition("@")
+    return (name, version) if sep and name and VERSION_RE.fullmatch(version) else (ref, None)
+
 
 class Registry:
     def __init__(self, root: str | os.PathLike[str] | None = None, *, audit_url: str | None = None):

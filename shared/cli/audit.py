@@ -27,10 +27,9 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
 
 
 def audit_sources() -> dict[str, str]:
-    """Store name → database URL: `suite`, then each registered app by its CLI name.
-
-    A SQLite file that does not exist yet is left out (reading must not create stores).
-    """
+    """Store name → database URL: `suite`, then each registered app by its CLI name (whose trail is the
+    table `audit_log_<name>`, see shared/audit.py). A SQLite file not there yet is left out: reading must
+    not create stores."""
     from shared.apps import registered_apps
     from shared.auth.users import suite_url
     from shared.paths import verticals_home
@@ -50,7 +49,7 @@ def audit(app: str = typer.Option(None, "--app", help="Only this store: suite, o
           csv: bool = typer.Option(False, "--csv", help="Write CSV to stdout instead of a table."),
           limit: int = typer.Option(200, help="At most this many rows per store (0: all).")) -> None:
     """Who changed what, when: newest first, from every store (or one with --app)."""
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import MetaData, create_engine, inspect
 
     from shared import audit as trail
 
@@ -62,9 +61,10 @@ def audit(app: str = typer.Option(None, "--app", help="Only this store: suite, o
     when = parse_since(since, datetime.now(timezone.utc))
     for n, (name, url) in enumerate(sources.items()):
         engine = create_engine(url)
+        table = trail.make_table(trail.table_name(None if name == "suite" else name), MetaData())
         try:
-            rows = (trail.entries(engine, since=when, action=action, limit=limit or None)
-                    if inspect(engine).has_table("audit_log") else [])
+            rows = (trail.entries(engine, since=when, action=action, limit=limit or None, table=table)
+                    if inspect(engine).has_table(table.name) else [])
         finally:
             engine.dispose()
         if csv:

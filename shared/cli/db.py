@@ -86,24 +86,19 @@ def status(stores: list[str] | None = STORE_ARG, db: str | None = DB) -> None:
 def upgrade(stores: list[str] | None = STORE_ARG, db: str | None = DB,
             revision: str = typer.Option("head", help="Target revision (default: the newest).")) -> None:
     """Migrate each store to head; a SQLite file is backed up first."""
-    from shared.db.backup import backup_sqlite
     from shared.db.engine import make_engine
-    from shared.db.migrations import backup_path
-    from shared.db.migrations import status as schema_status
-    from shared.db.migrations import upgrade as run_upgrade
-    from shared.db.urls import sqlite_path
+    from shared.db.migrations import upgrade_store
 
     for chain, url in _selected(stores, db):
         engine = make_engine(url)
         try:
-            before = schema_status(chain, engine)
-            file = sqlite_path(url)
-            if file is not None and before.state in ("behind", "unversioned"):
-                typer.echo(f"{chain.name}: backed up to {backup_sqlite(file, backup_path(url, before.current))}")
-            after = run_upgrade(chain, engine, revision)
+            before, after, copy = upgrade_store(chain, engine, revision)
+            if copy is not None:
+                typer.echo(f"{chain.name}: backed up to {copy}")
             typer.echo(f"{chain.name}: {before.current or before.state} -> {after.current}")
         finally:
             engine.dispose()
+
 
 TO = typer.Option(None, help="Folder for the copies (default: beside each file).")
 

@@ -7,7 +7,7 @@ Padded lengths are rounded up to a multiple of `pad_multiple`, which bounds the 
 from __future__ import annotations
 
 import random
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 

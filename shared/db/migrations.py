@@ -68,6 +68,12 @@ class Chain:
     def tables(self) -> set[str]:
         return {name for md in self.metadatas for name in md.tables}
 
+    @property
+    def own_tables(self) -> set[str]:
+        """The first metadata's tables: the store's own. The others (e.g. the core's `audit_log`) may
+        already be in a database that several stores share, made by another store's chain."""
+        return set(self.metadatas[0].tables)
+
 
 @dataclass(frozen=True)
 class SchemaStatus:
@@ -118,7 +124,7 @@ def status(chain: Chain, engine: Engine) -> SchemaStatus:
         tables = set(inspect(conn).get_table_names())
         current = _context(chain, conn).get_current_revision() if chain.version_table in tables else None
     if current is None:
-        state = "unversioned" if tables & chain.tables else "empty"
+        state = "unversioned" if tables & chain.own_tables else "empty"
     elif current == latest:
         state = "current"
     else:
@@ -223,6 +229,30 @@ def backup_path(url: str, revision: str | None, now: datetime | None = None) -> 
     return path.with_name(f"{path.name}.{stamp}.{revision or 'unversioned'}.bak")
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time creates or upgrades a SQLite file (a `FILE.lock` beside it, flock'd).
+
+    SQLite runs DDL outside transactions, so without it a second process could see the first one's new
+    tables before their version row and take the store for an old one. PostgreSQL uses an advisory lock
+    instead (`_migration_connection`); where flock does not exist (Windows) there is no lock.
+    """
+    file = sqlite_path(engine.url) if engine.dialect.name == "sqlite" else None
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if file is None or fcntl is None:
+        yield
+        return
+    with open(f"{file}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_schema(chain: Chain, engine: Engine) -> SchemaStatus:
     """The start-up check (see the module docstring). Returns the status after any upgrade."""
     st = status(chain, engine)
@@ -230,15 +260,21 @@ def ensure_schema(chain: Chain, engine: Engine) -> SchemaStatus:
         return st
     if st.state == "ahead":
         raise SchemaAheadError(st.line())
-    if st.state == "empty":
-        return upgrade(chain, engine)
-    file = sqlite_path(engine.url)
-    if engine.dialect.name == "sqlite":
-        if file is not None:
-            target = backup_sqlite(file, backup_path(str(engine.url), st.current))
-            log.warning("%s store %s is behind (%s); backed up to %s, upgrading to %s", chain.name, file,
-                        st.current or "unversioned", target, st.head)
-        return upgrade(chain, engine)
+    with _sqlite_file_lock(engine):
+        st = status(chain, engine)  # again: another process may have created or upgraded it meanwhile
+        if st.state == "current":
+            return st
+        if st.state == "ahead":
+            raise SchemaAheadError(st.line())
+        if st.state == "empty":
+            return upgrade(chain, engine)
+        if engine.dialect.name == "sqlite":
+            file = sqlite_path(engine.url)
+            if file is not None:
+                target = backup_sqlite(file, backup_path(str(engine.url), st.current))
+                log.warning("%s store %s is behind (%s); backed up to %s, upgrading to %s", chain.name, file,
+                            st.current or "unversioned", target, st.head)
+            return upgrade(chain, engine)
     if st.state == "unversioned":
         with engine.connect() as conn:
             if _baseline(chain, conn) == st.head:  # same schema, only the version row missing: no DDL
@@ -249,6 +285,18 @@ def ensure_schema(chain: Chain, engine: Engine) -> SchemaStatus:
     raise SchemaBehindError(
         f"the {chain.name} store at {st.url} is at {st.current or 'a pre-migration schema'}, this code needs "
         f"{st.head}: back it up (`pg_dump`), then run `verticals db upgrade {chain.name} --db URL`")
+
+
+def upgrade_store(chain: Chain, engine: Engine, revision: str = "head",
+                  ) -> tuple[SchemaStatus, SchemaStatus, Path | None]:
+    """`verticals db upgrade`: (before, after, backup) — a SQLite file behind is backed up first."""
+    with _sqlite_file_lock(engine):
+        before = status(chain, engine)
+        file = sqlite_path(engine.url)
+        copy = None
+        if file is not None and before.state in ("behind", "unversioned"):
+            copy = backup_sqlite(file, backup_path(str(engine.url), before.current))
+        return before, upgrade(chain, engine, revision), copy
 
 
 def _include(chain: Chain) -> Callable[..., bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 
 class BatchingEncoder:
-    """Wraps anything with `name`, `dim` and `encode(texts) -> rows`; same interface, batched underneath."""
+    """Wraps a `shared.encoders.Encoder`; the same interface, single unit-length queries batched underneath."""
 
     def __init__(self, inner: Any, max_batch: int = 32) -> None:
         self.inner, self.max_batch = inner, max_batch
@@ -27,7 +28,10 @@ class BatchingEncoder:
         self._worker.start()
         self.batches = 0  # how many forward passes served single-text calls (tests and benches read it)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], normalize: bool = True) -> np.ndarray:
+        texts = list(texts)
+        if not normalize:  # raw features are for batch jobs, never the per-request path
+            return self.inner.encode(texts, normalize=False)
         if len(texts) != 1:
             return self.inner.encode(texts)
         future: Future[np.ndarray] = Future()

@@ -6,6 +6,8 @@ in our catalogue never trained.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -13,7 +15,7 @@ from shared.modeling.pooling import POOLERS
 
 
 class TextClassifier(nn.Module):
-    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1, pooling: str = "mean"):
+    def __init__(self, encoder: Any, num_labels: int, dropout: float = 0.1, pooling: str = "mean"):
         super().__init__()
         self.encoder = encoder
         self.pooling = pooling

@@ -128,7 +128,7 @@ def _mpnet() -> ModelRef:
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         zf.extractall(tmp)
     # The archive may hold one top folder: the model is wherever config.json is.
-    config = sorted(tmp.rglob("config.json"), key=lambda p: len(p.parts))[0]
+    config = min(tmp.rglob("config.json"), key=lambda p: len(p.parts))
     config.parent.rename(target)
     return ModelRef("mpnet", target, description=entry.description)
 

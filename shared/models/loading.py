@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from shared.models.catalog import ModelRef, resolve_model
 
 if TYPE_CHECKING:
-    import torch
     from sentence_transformers import SentenceTransformer
 
 
@@ -20,8 +19,8 @@ def load_tokenizer(ref: ModelRef) -> Any:
     return AutoTokenizer.from_pretrained(ref.path)
 
 
-def load_encoder(ref: ModelRef) -> "torch.nn.Module":
-    """The bare transformer (no task head), in train mode."""
+def load_encoder(ref: ModelRef) -> Any:
+    """The bare transformer (no task head), in train mode: a transformers model, duck-typed (`config`, ...)."""
     from transformers import AutoModel
 
     model = AutoModel.from_pretrained(ref.path)
@@ -30,7 +29,7 @@ def load_encoder(ref: ModelRef) -> "torch.nn.Module":
 
 
 def load_sentence_transformer(name_or_path: str | os.PathLike[str] = "minilm",
-                              device: str | None = None) -> "SentenceTransformer":
+                              device: str | None = None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     ref = resolve_model(name_or_path)
@@ -44,7 +43,7 @@ def load_causal_lm(name_or_path: str | os.PathLike[str] = "smollm2") -> tuple[An
     ref = resolve_model(name_or_path)
     tokenizer = load_tokenizer(ref)
     if ref.gguf_file:
-        model = AutoModelForCausalLM.from_pretrained(ref.path, gguf_file=ref.gguf_file)
+        model: Any = AutoModelForCausalLM.from_pretrained(ref.path, gguf_file=ref.gguf_file)
         # A GGUF-loaded model refuses save_pretrained; it is plain fp32 now, so drop the marker.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):

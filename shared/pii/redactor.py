@@ -34,20 +34,20 @@ class Redactor:
             self.detectors: tuple[Detector, ...] = tuple(detectors)
             return
         c = self.config
-        detectors: list[Detector] = []
+        built: list[Detector] = []
         if c.emails:
-            detectors.append(EmailDetector())
+            built.append(EmailDetector())
         if c.cards:
-            detectors.append(CardDetector())
+            built.append(CardDetector())
         if c.ibans:
-            detectors.append(IbanDetector())
+            built.append(IbanDetector())
         if c.ips:
-            detectors.append(IpDetector())
+            built.append(IpDetector())
         if c.national_ids:
-            detectors.append(NationalIdDetector(c.national_ids))
+            built.append(NationalIdDetector(c.national_ids))
         if c.phones:
-            detectors.append(PhoneDetector(c.phone_regions, c.phone_leniency))
-        self.detectors = tuple(detectors)
+            built.append(PhoneDetector(c.phone_regions, c.phone_leniency))
+        self.detectors = tuple(built)
 
     def find(self, text: str) -> list[Finding]:
         """Non-overlapping findings in text order."""

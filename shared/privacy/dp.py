@@ -81,7 +81,7 @@ class PrivateTraining:
 
         for p in self.model.parameters():
             if p.requires_grad:
-                p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)
+                p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)  # type: ignore[attr-defined]  # opacus' attribute
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 

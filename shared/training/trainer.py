@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     samples_per_second: float = 0.0
     spent_epsilon: float | None = None
-    privacy: dict[str, float] | None = None   # resolved δ, noise multiplier, sample rate, ε spent
+    privacy: dict[str, float | None] | None = None   # resolved δ, noise multiplier, sample rate, ε spent
 
 
 def seed_everything(seed: int) -> None:
@@ -62,7 +63,8 @@ class Trainer:
         batches = bucketed_batches(self.task.lengths(), self.config.optim.batch_size, shuffle=True,
                                    seed=self.config.seed + epoch)
         mine = list(shard(batches, distributed.rank(), distributed.world_size()))
-        return DataLoader(examples, batch_sampler=mine, collate_fn=self.task.collate,
+        # A sequence is a map-style dataset; torch's stubs ask for a Dataset.
+        return DataLoader(examples, batch_sampler=mine, collate_fn=self.task.collate,  # type: ignore[arg-type]
                           pin_memory=self.device.type == "cuda")
 
     def _steps_per_epoch(self) -> int:
@@ -76,20 +78,20 @@ class Trainer:
         seed_everything(cfg.seed)
         model = self.model.to(self.device)
         model.train()
-        optimizer = build_optimizer(model, self.lr, cfg.optim.weight_decay, self.device,
-                                    cfg.optim.head_lr_multiplier)
+        optimizer: torch.optim.Optimizer = build_optimizer(model, self.lr, cfg.optim.weight_decay, self.device,
+                                                           cfg.optim.head_lr_multiplier)
         total = self._steps_per_epoch() * cfg.epochs
         private = None
         if self.privacy is not None:
             from shared.privacy.dp import make_private
 
-            plain = DataLoader(self.task.train_examples(), batch_size=cfg.optim.batch_size,
-                               collate_fn=self.task.collate)
+            plain: DataLoader[Any] = DataLoader(self.task.train_examples(),  # type: ignore[arg-type]
+                                                batch_size=cfg.optim.batch_size, collate_fn=self.task.collate)
             private = make_private(model, optimizer, plain, self.privacy, cfg.epochs)
             model, optimizer = private.model, private.optimizer
         self._private = private
         scheduler = build_scheduler(optimizer, total, cfg.optim.warmup_ratio)
-        train_model = distributed.wrap(model, self.device) if private is None else model
+        train_model: Any = distributed.wrap(model, self.device) if private is None else model
         if cfg.compile and self.device.type == "cuda":
             train_model = torch.compile(train_model, dynamic=False)
         stopper = EarlyStopping(cfg.patience)

@@ -12,7 +12,7 @@ from tests.core.conftest import separable_frame
 def run(*args: str, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "VERTICALS_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=env, timeout=300, check=False)
 
 
 def test_finetune_predict_and_list(tmp_path):

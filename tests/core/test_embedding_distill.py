@@ -78,8 +78,8 @@ def test_a_teacher_that_is_not_an_encoder_or_not_registered_is_refused(tmp_path,
 
     registry = Registry(tmp_path / "reg")
     finetune(separable, name="clf", method="head", registry=registry, config=TrainConfig(epochs=1, progress=False))
-    kwargs = dict(task="embedding", name="student", query_col="question", positive_col="answer", registry=registry,
-                  config=TrainConfig(epochs=1, progress=False))
+    kwargs = {"task": "embedding", "name": "student", "query_col": "question", "positive_col": "answer", "registry": registry,
+                  "config": TrainConfig(epochs=1, progress=False)}
     with pytest.raises(ConfigError, match="is a classification model"):
         finetune(faq_pairs, distill=DistillConfig("clf"), **kwargs)
     with pytest.raises(ConfigError, match="No registered model 'gone'"):

@@ -42,8 +42,7 @@ def test_errors_name_what_is_wrong(tmp_path):
 
 def test_failed_build_leaves_nothing_behind(tmp_path):
     registry = Registry(tmp_path)
-    with pytest.raises(RuntimeError):
-        with registry.staging("broken") as staged:
-            (staged / "half.bin").write_bytes(b"x")
-            raise RuntimeError("training crashed")
+    with pytest.raises(RuntimeError), registry.staging("broken") as staged:
+        (staged / "half.bin").write_bytes(b"x")
+        raise RuntimeError("training crashed")
     assert registry.names() == [] and not any((tmp_path / ".staging").iterdir())

@@ -10,9 +10,9 @@ import sys
 
 
 def main(url: str, workspace: str, tag: str, questions: list[str]) -> None:
-    from customer_service.encoder import load_encoder
     from customer_service.store import Store
     from customer_service.workspace import Workspaces
+    from shared.encoders import load_encoder
 
     encoder = load_encoder("minilm")
     ws = Workspaces(Store(url), encoder_loader=lambda name: encoder)

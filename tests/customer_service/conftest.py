@@ -46,7 +46,7 @@ class MemoEncoder:
 
 @pytest.fixture(scope="session")
 def encoder():
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return MemoEncoder(load_encoder("minilm"))
 

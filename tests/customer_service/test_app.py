@@ -12,7 +12,7 @@ APP = str(Path(__file__).resolve().parents[2] / "customer_service" / "app.py")
 @pytest.fixture
 def console(faq_workspace, monkeypatch):
     """The app over the faq_workspace's SQLite file; the encoder comes from the session fixture."""
-    import customer_service.encoder as enc_mod
+    import shared.encoders as enc_mod
 
     encoder = faq_workspace.encoder("minilm")
     monkeypatch.setattr(enc_mod, "load_encoder", lambda name: encoder)  # no second model load per app run

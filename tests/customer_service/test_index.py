@@ -48,7 +48,7 @@ def test_dense_search_matches_brute_force_through_updates(encoder, faq):
         del oracle[i]
     check()
     # update (re-add an existing id with another text/vector)
-    victim = sorted(oracle)[0]
+    victim = min(oracle)
     index.add([victim], [texts[-1]], vecs[-1:])
     oracle[victim] = vecs[-1]
     check()

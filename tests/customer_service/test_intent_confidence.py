@@ -101,29 +101,6 @@ def test_workspace_bot_scores_intents_by_nearest_example(workspaces, encoder):
     assert loaded == ["tiny-intents", "tiny-intents"]
 
 
-def test_per_message_calls_run_on_one_thread():
-    import faiss
-    import torch
-
-    from customer_service.cpu import SMALL_BATCH, one_thread
-
-    old, old_faiss = torch.get_num_threads(), faiss.omp_get_max_threads()
-    torch.set_num_threads(2)
-    faiss.omp_set_num_threads(2)
-    try:
-        with one_thread(1):
-            assert torch.get_num_threads() == 1 and faiss.omp_get_max_threads() == 1
-        assert torch.get_num_threads() == 2 and faiss.omp_get_max_threads() == 2
-        with one_thread(SMALL_BATCH + 1):  # batches keep the process's threads
-            assert torch.get_num_threads() == 2
-        with pytest.raises(RuntimeError), one_thread(1):
-            raise RuntimeError("restored even on error")
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(old)
-        faiss.omp_set_num_threads(old_faiss)
-
-
 def test_head_only_intent_model_scores_label_and_confidence_in_one_pass(encoder, tmp_path, monkeypatch):
     """A head-only classifier on MiniLM shares its features with the MiniLM confidence encoder: one forward
     pass per message, with the labels and scores the two-pass path gives."""
@@ -154,42 +131,3 @@ def test_head_only_intent_model_scores_label_and_confidence_in_one_pass(encoder,
                                                                            two_pass[2].label]
     assert [g.score for g in one_pass] == pytest.approx([g.score for g in two_pass], abs=5e-3)  # bf16 vs fp32
     assert [g.probability for g in one_pass] == pytest.approx([g.probability for g in two_pass], abs=5e-3)
-
-
-def test_overlapping_per_message_calls_restore_the_process_thread_count():
-    """Two sessions' calls overlap (A enters, B enters, A leaves, B leaves): the count stays 1 until the
-    last one leaves, then comes back to what it was, not to the 1 that B saw on entering."""
-    import threading
-
-    import torch
-
-    from customer_service.cpu import one_thread
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(2)
-    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, int] = {}
-
-    def session_a() -> None:
-        with one_thread(1):
-            a_in.set()
-            b_in.wait(10)
-        a_out.set()
-
-    def session_b() -> None:
-        a_in.wait(10)
-        with one_thread(1):
-            b_in.set()
-            a_out.wait(10)
-            seen["b_after_a_left"] = torch.get_num_threads()
-
-    try:
-        threads = [threading.Thread(target=session_a), threading.Thread(target=session_b)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(20)
-        assert seen == {"b_after_a_left": 1}
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(old)

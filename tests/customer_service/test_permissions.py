@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from customer_service.settings import WorkspaceSettings
+from customer_service.store import TRAIL
 from shared import audit
 from shared.auth import Identity, PermissionDenied
 
@@ -91,4 +92,4 @@ def test_supervisor_changes_are_audited(workspaces, faq) -> None:
     ]
     assert '"templates":{"greeting":"Hello!"}' in rows[2].after and '"templates":{}' in rows[2].before
     assert '"chunks":5' in rows[1].after
-    assert audit.entries(ws.store.engine, action="kb.") == ws.store.audit_trail(actor=SAM, action="kb.")
+    assert audit.entries(ws.store.engine, action="kb.", table=TRAIL) == ws.store.audit_trail(actor=SAM, action="kb.")

@@ -44,8 +44,8 @@ def test_hard_negatives_can_come_from_a_wider_pool(encoder, faq):
 @pytest.mark.slow
 def test_retrain_encoder_registers_and_promotes_only_if_not_worse(faq, tmp_path):
     """Real full fine-tuning of MiniLM through the core on ~40 FAQ pairs (one epoch, about a minute)."""
-    from customer_service.encoder import load_encoder
     from customer_service.feedback import retrain_encoder
+    from shared.encoders import load_encoder
     from shared.registry import Registry
 
     registry = Registry()  # under the test's VERTICALS_HOME, where load_encoder looks too

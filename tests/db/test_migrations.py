@@ -116,9 +116,9 @@ def test_pre_kb_version_bot_store_upgrades_with_every_row(empty_db_url: str) -> 
     else:
         with pytest.raises(SchemaBehindError, match="verticals db upgrade bot"):
             Store(empty_db_url)
-        assert "bot: unversioned -> bot_0003" in _upgrade_cli("bot", empty_db_url)
+        assert f"bot: unversioned -> {head(CHAIN)}" in _upgrade_cli("bot", empty_db_url)
         store = Store(empty_db_url)
-    assert status(CHAIN, engine).current == head(CHAIN) == "bot_0003"
+    assert status(CHAIN, engine).current == head(CHAIN)
     _check_bot_rows(store)
     store.dispose()
     engine.dispose()
@@ -162,9 +162,12 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
         conn.execute(text("INSERT INTO rec_configs (name, config, saved_at) VALUES ('best', :c, :t)"),
                      {"c": _rec_json(), "t": _ts(empty_db_url)})
     engine.dispose()
-    if not empty_db_url.startswith("sqlite"):
-        output = _upgrade_cli("monitor", empty_db_url)
-        assert "monitor: unversioned -> monitor_0002" in output
+    if not empty_db_url.startswith("sqlite"):  # PostgreSQL: upgraded deliberately
+        from finance_monitor.store import CHAIN as MONITOR
+        from recommender.config_store import CHAIN as REC
+
+        assert f"monitor: unversioned -> {head(MONITOR)}" in _upgrade_cli("monitor", empty_db_url)
+        assert f"rec: unversioned -> {head(REC)}" in _upgrade_cli("rec", empty_db_url)
     store = Store(empty_db_url)
     with store.session() as s:
         (src,) = s.query(SourceRow).all()
@@ -174,7 +177,7 @@ def test_released_monitor_and_rec_stores_upgrade_with_every_row(empty_db_url: st
         assert (item.title, item.published_at, item.fetched_at) == ("Profit up", T0, T0)
         assert (lock.holder, lock.heartbeat_at) == ("host:1:ab", T0)
     store.dispose()
-    configs = ConfigStore(empty_db_url)  # rec's head is its released schema: adopted (stamped) on open
+    configs = ConfigStore(empty_db_url)
     assert configs.names() == ["best"]
     assert configs.load("best") == RecConfig()
     configs.dispose()
@@ -218,17 +221,18 @@ def test_db_cli_status_upgrade_backup(tmp_path: Path, monkeypatch: pytest.Monkey
     for var in ("VERTICALS_BOT_DB", "VERTICALS_MONITOR_DB", "VERTICALS_REC_DB", "VERTICALS_SUITE_DB"):
         monkeypatch.delenv(var, raising=False)
     runner = CliRunner()
+    heads = {name: head(chain) for name, chain in _chains().items()}
     out = runner.invoke(app, ["status"]).output
-    assert "bot (sqlite:///" in out and "empty, will be created at bot_0003" in out
+    assert "bot (sqlite:///" in out and f"empty, will be created at {heads['bot']}" in out
     assert runner.invoke(app, ["upgrade"]).exit_code == 0
     out = runner.invoke(app, ["status", "monitor"]).output
-    assert out.strip().endswith("at head monitor_0002")
+    assert out.strip().endswith(f"at head {heads['monitor']}")
     res = runner.invoke(app, ["backup", "bot", "--to", str(tmp_path / "bk")])
     assert res.exit_code == 0, res.output
     (copy,) = (tmp_path / "bk").iterdir()
     engine = make_engine(f"sqlite:///{copy}")
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version_bot")).scalar() == "bot_0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version_bot")).scalar() == heads["bot"]
     engine.dispose()
     res = runner.invoke(app, ["backup", "bot", "--db", "postgresql+psycopg://u:s3cret@127.0.0.1/x"])
     assert "pg_dump" in res.output and "s3cret" not in res.output and "u:***@" in res.output
@@ -287,10 +291,11 @@ def test_revision_writes_the_missing_migration(tmp_path: Path) -> None:
     upgrade_by_migrations(chain, engine)
     assert [d[0] for d in compare(chain, engine)] == ["add_table"]  # the model is ahead of the chain
 
+    number = int(head(chain).split("_")[1]) + 1
     path = Path(new_revision(chain, "notes"))
-    assert path.name == "rec_0002.py" and "op.create_table('rec_notes'" in path.read_text()
+    assert path.name == f"rec_{number:04d}.py" and "op.create_table('rec_notes'" in path.read_text()
     upgrade_by_migrations(chain, engine)
-    assert status(chain, engine).current == "rec_0002" and compare(chain, engine) == []
+    assert status(chain, engine).current == f"rec_{number:04d}" and compare(chain, engine) == []
     engine.dispose()
 
 
@@ -347,7 +352,7 @@ def test_processes_opening_a_fresh_database_at_once_create_it_once(empty_db_url:
     assert errors == [] and len(stores) == 4
     engine = make_engine(empty_db_url)
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {CHAIN.version_table}")).scalars().all() == ["bot_0003"]
+        assert conn.execute(text(f"SELECT version_num FROM {CHAIN.version_table}")).scalars().all() == [head(CHAIN)]
     engine.dispose()
     for s in stores:
         s.dispose()

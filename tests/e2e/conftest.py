@@ -136,6 +136,6 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def minilm():
     """The real packaged MiniLM encoder, loaded once for the preparation of every app's data."""
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder("minilm")

@@ -52,7 +52,7 @@ def monitor_home(tmp_path: Path) -> Path:
 def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, page) -> None:
     from playwright.sync_api import expect
 
-    from finance_monitor.store import AlertRow, Store
+    from finance_monitor.store import TRAIL, AlertRow, Store
     from shared import audit
     from shared.auth import Identity
     from shared.auth.users import UserStore
@@ -90,6 +90,6 @@ def test_analyst_opens_and_acknowledges_an_alert(monitor_home: Path, start_app, 
     with store.session() as s:
         alert = s.get(AlertRow, 1)
         assert (alert.status, alert.acked_by) == ("acknowledged", "ana@example.com")
-    trail = [(r.actor, r.role, r.action, r.target) for r in audit.entries(store.engine)]
+    trail = [(r.actor, r.role, r.action, r.target) for r in audit.entries(store.engine, table=TRAIL)]
     assert trail[0] == ("ana@example.com", "risk_analyst", "alert.ack", "alert 1")
     store.dispose()

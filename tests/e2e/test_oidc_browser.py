@@ -49,7 +49,7 @@ def test_sign_in_through_the_provider_and_act_as_that_user(monitor_home: Path, p
                                                            start_app, page, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    from finance_monitor.store import AlertRow, Store
+    from finance_monitor.store import TRAIL, AlertRow, Store
     from shared import audit
 
     # Streamlit reads ~/.streamlit/secrets.toml: a HOME of the test's own keeps the repository clean.
@@ -80,6 +80,6 @@ def test_sign_in_through_the_provider_and_act_as_that_user(monitor_home: Path, p
     store = Store(f"sqlite:///{monitor_home / 'finance_monitor.db'}")
     with store.session() as s:
         assert s.get(AlertRow, 1).acked_by == "alice@example.test"
-    trail = [(r.actor, r.role, r.action, r.target) for r in audit.entries(store.engine)]
+    trail = [(r.actor, r.role, r.action, r.target) for r in audit.entries(store.engine, table=TRAIL)]
     store.dispose()
     assert trail[0] == ("alice@example.test", "risk_analyst", "alert.ack", "alert 1")

@@ -141,6 +141,6 @@ def tfidf_scorers(fpb):
 
 @pytest.fixture(scope="session")
 def minilm_encoder():
-    from finance_monitor.scoring import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder()

@@ -44,7 +44,7 @@ def main(db_url: str, archive: str, hook: str, start: str, end: str, kill_at: in
     print("finished")
 
 
-def _rule():  # noqa: ANN202
+def _rule():
     from finance_monitor.rules import Rule
 
     return Rule(name="neg-all", kind="negative_share", subject_type="all", window=7, min_baseline=5, k=2,

@@ -52,6 +52,7 @@ def test_overview_shows_counts_and_the_open_alert(dashboard_store):
 
 def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store, tmp_path, monkeypatch):
     # Who acknowledges is the signed-in analyst (issue 15 replaced the free-text "Your name").
+    from finance_monitor.store import TRAIL
     from shared import audit
     from shared.auth import Identity
     from shared.auth.users import UserStore
@@ -76,7 +77,8 @@ def test_acknowledge_then_resolve_from_the_alert_feed(dashboard_store, tmp_path,
     at.button(key="resolve").click().run()
     with dashboard_store.session() as s:
         assert s.get(AlertRow, 1).status == "resolved"
-    trail = [(r.actor, r.role, r.action, r.target) for r in reversed(audit.entries(dashboard_store.engine))]
+    trail = [(r.actor, r.role, r.action, r.target)
+             for r in reversed(audit.entries(dashboard_store.engine, table=TRAIL))]
     assert trail[-2:] == [("ana@example.com", "risk_analyst", "alert.ack", "alert 1"),
                           ("ana@example.com", "risk_analyst", "alert.resolve", "alert 1")]
 

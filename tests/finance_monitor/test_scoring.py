@@ -102,7 +102,7 @@ def test_monitor_reloads_scorers_after_a_user_topic_edit(store):
 
     loads = []
 
-    def loader(st):  # noqa: ANN001, ANN202
+    def loader(st):
         loads.append(sorted(scoring.custom_topics(st)))
         return [LexiconScorer()]
 

@@ -18,7 +18,7 @@ def store(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def encoder():
-    from customer_service.encoder import load_encoder
+    from shared.encoders import load_encoder
 
     return load_encoder("minilm")
 

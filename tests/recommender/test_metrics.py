@@ -1,49 +1,10 @@
-"""Metric functions against values computed by hand."""
+"""The text-only evaluation against values computed by hand (the metric functions: tests/core/test_retrieval_metrics.py)."""
 
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from recommender import metrics as M
-
-
-def test_recall_ndcg_mrr_by_hand():
-    ranked = ["a", "b", "c", "d"]
-    relevant = {"b", "d", "z"}
-    assert M.recall_at_k(ranked, relevant, 2) == pytest.approx(1 / 3)
-    assert M.recall_at_k(ranked, relevant, 4) == pytest.approx(2 / 3)
-    # hits at ranks 2 and 4: DCG = 1/log2(3) + 1/log2(5); ideal over min(3, 4) = 3 positions
-    dcg = 1 / math.log2(3) + 1 / math.log2(5)
-    idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
-    assert M.ndcg_at_k(ranked, relevant, 4) == pytest.approx(dcg / idcg)
-    assert M.ndcg_at_k(ranked, relevant, 1) == 0.0
-    assert M.reciprocal_rank(ranked, relevant) == pytest.approx(0.5)
-    assert M.reciprocal_rank(ranked, {"q"}) == 0.0
-
-
-def test_perfect_and_empty_lists():
-    assert M.ndcg_at_k(["x", "y"], {"x", "y"}, 10) == pytest.approx(1.0)
-    assert M.recall_at_k([], {"x"}, 10) == 0.0
-    assert M.ndcg_at_k(["x"], set(), 10) == 0.0
-
-
-def test_coverage_counts_distinct_items_in_top_k():
-    lists = [["a", "b", "c"], ["a", "d", "e"]]
-    assert M.coverage(lists, 10, k=2) == pytest.approx(3 / 10)  # a, b, d
-    assert M.coverage(lists, 10) == pytest.approx(5 / 10)
-
-
-def test_evaluate_means_over_users_and_counts_missing_lists_as_misses():
-    recs = {"u1": ["a", "b"], "u2": ["c", "d"]}
-    rel = {"u1": {"a"}, "u2": {"d"}, "u3": {"e"}}
-    out = M.evaluate(recs, rel, catalogue_size=5, k=2)
-    assert out["users"] == 3
-    assert out["recall@2"] == pytest.approx((1 + 1 + 0) / 3)
-    assert out["mrr"] == pytest.approx((1 + 0.5 + 0) / 3)
-    assert out["ndcg@2"] == pytest.approx((1 + 1 / math.log2(3)) / 3)
-    assert out["coverage"] == pytest.approx(4 / 5)
 
 
 class _KeywordEncoder:

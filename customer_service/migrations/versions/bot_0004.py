@@ -20,10 +20,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("author", sa.String(length=320), nullable=True))
-    audit.create_table_revision(op)
+    audit.create_table_revision(op, "audit_log_bot")
 
 
 def downgrade() -> None:
-    audit.drop_table_revision(op)
+    audit.drop_table_revision(op, "audit_log_bot")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("author")

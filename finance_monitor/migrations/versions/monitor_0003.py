@@ -17,8 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    audit.create_table_revision(op)
+    audit.create_table_revision(op, "audit_log_monitor")
 
 
 def downgrade() -> None:
-    audit.drop_table_revision(op)
+    audit.drop_table_revision(op, "audit_log_monitor")

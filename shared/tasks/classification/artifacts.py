@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from safetensors.torch import load_file, save_file
-from torch import nn
 
 from shared.card import ModelCard
 from shared.errors import ModelNotFoundError
+from shared.modeling.classifier import TextClassifier
 from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder
-from shared.modeling.classifier import TextClassifier
 
 
-def save_classifier(folder: Path, model: nn.Module, tokenizer: Any, method: str) -> None:
+def save_classifier(folder: Path, model: Any, tokenizer: Any, method: str) -> None:
     tokenizer.save_pretrained(folder / "tokenizer")
     if method == "lora":
         model.save_pretrained(folder / "adapter")  # a PeftModel: adapter weights + the head
@@ -43,7 +42,7 @@ def load_classifier(folder: Path, card: ModelCard, merge: bool = True) -> tuple[
             encoder = load_encoder(resolve_model(card.base_model))
         except ModelNotFoundError as exc:
             raise ModelNotFoundError(f"Model {card.name} {card.version} needs its base model: {exc}") from exc
-    classifier = TextClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
+    classifier: Any = TextClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
                                 pooling=hp.get("pooling", "mean"))
     if (folder / "adapter").exists():
         from peft import PeftModel

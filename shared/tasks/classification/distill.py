@@ -12,7 +12,8 @@ where `_T` means a softmax at temperature T. Dev and test metrics stay plain acc
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

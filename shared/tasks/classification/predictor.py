@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ class ClassifierPredictor:
                  precision: str = "auto"):
         self.device = device or pick_device()
         self.precision = check_precision(precision)
-        self.model = model.to(self.device).eval()
+        self.model: Any = model.to(self.device).eval()  # a TextClassifier or a PeftModel around one
         self.tokenizer, self.card = tokenizer, card
         self.max_length = card.hyperparameters.get("max_length", 128)
 

@@ -46,9 +46,10 @@ def collate(examples: Sequence[PairExample], pad_id: int, pad_multiple: int) -> 
         if seqs and seqs[0] is not None:
             batch[f"{side}_input_ids"], batch[f"{side}_attention_mask"] = pad_batch(seqs, pad_id, pad_multiple)
     batch["positive_key"] = torch.tensor([e.positive_key for e in examples], dtype=torch.long)
-    if examples and examples[0].teacher is not None:
-        for side in examples[0].teacher:
-            batch[f"teacher_{side}"] = torch.from_numpy(np.stack([e.teacher[side] for e in examples]))
+    teachers = [e.teacher for e in examples if e.teacher is not None]
+    if teachers and len(teachers) == len(examples):
+        for side in teachers[0]:
+            batch[f"teacher_{side}"] = torch.from_numpy(np.stack([t[side] for t in teachers]))
     return batch
 
 

@@ -13,7 +13,8 @@ over the same masked score matrix (cosine x scale), so a duplicate positive is e
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -88,7 +88,7 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
     baseline = evaluate_pool(st, test_pool)
 
     # -- method ---------------------------------------------------------------------------------
-    encoder = st[0].model
+    encoder: Any = st[0].model  # the transformers model inside the SentenceTransformer
     if method == "topk":
         apply_topk(encoder, config.topk_layers)
     elif method == "lora":
@@ -118,7 +118,7 @@ def run(data: TableSource | None, *, name: str, query_col: str = "query", positi
         training={"epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch, "stopped_early": fit.stopped_early,
                   "samples_per_second": round(fit.samples_per_second, 1), "history": fit.history,
                   "device": str(device), "world_size": distributed.world_size()},
-        extra={"embedding_dimension": int(st.get_embedding_dimension())},
+        extra={"embedding_dimension": int(st.get_embedding_dimension() or 0)},
     )
     if not distributed.is_main():
         return EmbeddingResult(name, None, None, metrics, report, card)

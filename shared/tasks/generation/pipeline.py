@@ -144,7 +144,7 @@ def run(data: TableSource | None, *, name: str, prompt_col: str = "prompt", answ
 
 def _answers(predictor: GenerationPredictor, prompts: Any, max_new_tokens: int) -> list[str]:
     was_training = predictor.model.training
-    out = [predictor.generate(p, max_new_tokens=max_new_tokens) for p in prompts]
+    out = [str(predictor.generate(p, max_new_tokens=max_new_tokens)) for p in prompts]  # not streamed: a str
     predictor.model.train(was_training)
     return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db.revision_ops import create_audit_log_v1, drop_audit_log_v1
+from shared import audit
 
 revision = 'suite_0002'
 down_revision = 'suite_0001'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     if 'users' not in existing:
         _create_users()
     if 'audit_log' not in existing:
-        create_audit_log_v1()
+        audit.create_table_revision(op, "audit_log")  # frozen: the table as first released, with its guards
 
 
 def _create_users() -> None:
@@ -42,5 +42,5 @@ def _create_users() -> None:
 
 
 def downgrade() -> None:
-    drop_audit_log_v1()
+    audit.drop_table_revision(op, "audit_log")
     op.drop_table('users')
