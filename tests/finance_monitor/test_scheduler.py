@@ -96,8 +96,6 @@ def test_jobs_are_rebuilt_from_our_schedule_table_and_pickled_jobs_are_never_rea
     import time
     from datetime import datetime, timezone
 
-    from sqlalchemy import text
-
     from finance_monitor.scheduler import LEGACY_JOB_TABLE, schedule_state
 
     marker = tmp_path / "code-ran"
