@@ -109,17 +109,26 @@ def ensure_models(method: str | None = None, data_dir: Path | None = None, setti
 
     `method` None: each model's shipped recipe (SENTIMENT_METHOD, TOPIC_METHOD, NER_METHOD); else all use `method`.
     """
+    from shared.errors import RegistryError
     from shared.registry import Registry
 
     settings = settings or ModelSettings()
     registry = Registry()
-    if retrain or settings.sentiment_model not in registry.names():
+
+    def missing(name: str) -> bool:  # registered but held back (below its baseline) counts as missing
+        try:
+            registry.current_version(name)
+        except RegistryError:
+            return True
+        return False
+
+    if retrain or missing(settings.sentiment_model):
         res = train_sentiment(method or SENTIMENT_METHOD, data_dir, registry, settings.sentiment_model)
         keep_serving(registry, settings.sentiment_model, res)
-    if retrain or settings.topic_model not in registry.names():
+    if retrain or missing(settings.topic_model):
         res = train_topic(method or TOPIC_METHOD, registry, settings.topic_model)
         keep_serving(registry, settings.topic_model, res)
-    if retrain or settings.ner_model not in registry.names():
+    if retrain or missing(settings.ner_model):
         train_ner(method or NER_METHOD, data_dir, registry, settings.ner_model)
     return {n: registry.current_version(n)
             for n in (settings.sentiment_model, settings.topic_model, settings.ner_model)}
