@@ -93,10 +93,12 @@ def questions() -> list[str]:
 
 
 # ---- the server -------------------------------------------------------------------------------------
-def start_server(home: Path, port: int, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, port: int, workers: int, threads: int | None = None) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERTICALS_") or k == "VERTICALS_DATA"}
     env.update(VERTICALS_HOME=str(home), VERTICALS_API__ANONYMOUS_RATE_PER_MINUTE="0",
                VERTICALS_CONFIG=str(home / "none.toml"))
+    if threads:
+        env["VERTICALS_API__REQUEST_THREADS"] = str(threads)
     with open(home / f"server-{workers}.log", "ab") as log_file:  # the child keeps its own descriptor
         proc = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "serve", "--port", str(port), "--workers",
                                  str(workers), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log_file,
@@ -131,8 +133,13 @@ def stop_server(proc: subprocess.Popen) -> None:
 # ---- load -------------------------------------------------------------------------------------------
 def run_level(url: str, scenario: str, clients: int, total: int, seconds: float, qs: list[str], users: list[str],
               key: str) -> dict[str, float]:
-    import httpx
+    """Closed-loop clients, one keep-alive connection each. The client is the standard library's
+    `http.client` (about a third of httpx's CPU per request): client and server share the 2 cores, so a
+    heavy load generator would be measured as server latency."""
+    import http.client
+    from urllib.parse import urlsplit
 
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
     per_client = max(1, total // clients)
     latencies: list[float] = []
     errors = [0]
@@ -140,13 +147,20 @@ def run_level(url: str, scenario: str, clients: int, total: int, seconds: float,
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
 
+    def call(conn: http.client.HTTPConnection, path: str, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
+        conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+
     def client(idx: int) -> None:
         rng = random.Random(idx)
-        with httpx.Client(base_url=url, timeout=30.0) as http:
+        conn = http.client.HTTPConnection(host, port, timeout=30.0)
+        try:
             headers: dict[str, str] = {"X-API-Key": key}
             path = "/v1/recs/recommendations"
             if scenario == "bot":
-                opened = http.post(f"/v1/bot/{WORKSPACE}/conversations").json()
+                _, raw = call(conn, f"/v1/bot/{WORKSPACE}/conversations", {}, {})
+                opened = json.loads(raw)
                 headers = {"X-Conversation-Token": opened["token"]}
                 path = f"/v1/bot/{WORKSPACE}/conversations/{opened['conversation_id']}/messages"
             start.wait()
@@ -156,16 +170,19 @@ def run_level(url: str, scenario: str, clients: int, total: int, seconds: float,
                 body = {"text": rng.choice(qs)} if scenario == "bot" else {"user_id": rng.choice(users), "n": 10}
                 t0 = time.perf_counter()
                 try:
-                    r = http.post(path, json=body, headers=headers)
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
+                    ok = call(conn, path, body, headers)[0] == 200
+                except (OSError, http.client.HTTPException):
                     ok = False
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=30.0)
                 dt = time.perf_counter() - t0
                 with lock:
                     if ok:
                         latencies.append(dt)
                     else:
                         errors[0] += 1
+        finally:
+            conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -219,6 +236,7 @@ def main() -> None:
     p.add_argument("--home", type=Path, default=ROOT / "var" / "bench-api")
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to try")
     p.add_argument("--clients", default="1,8,20")
+    p.add_argument("--threads", type=int, default=0, help="request threads per worker (0: the settings' default)")
     p.add_argument("--scenarios", default="bot,recs")
     p.add_argument("--requests", type=int, default=400, help="requests per level (at most)")
     p.add_argument("--seconds", type=float, default=60.0, help="seconds per level (at most)")
@@ -246,13 +264,13 @@ def main() -> None:
         for workers in [int(w) for w in args.workers.split(",")]:
             port = args.port or _free_port()
             log(f"starting the API with {workers} worker(s) on port {port}")
-            proc, url = start_server(home, port, workers)
+            proc, url = start_server(home, port, workers, args.threads or None)
             try:
                 for scenario in scenarios:
                     run_level(url, scenario, 2, 20, 30, qs, users, key)  # warm every worker
                     for clients in [int(c) for c in args.clients.split(",")]:
                         r = run_level(url, scenario, clients, args.requests, args.seconds, qs, users, key)
-                        r.update(workers=workers, scenario=scenario, clients=clients)
+                        r.update(workers=workers, scenario=scenario, clients=clients, threads=args.threads or None)
                         results["levels"].append(r)  # type: ignore[union-attr]
                         log(f"{scenario:5} workers={workers} clients={clients:>2}: {r['throughput']:.1f} req/s, "
                             f"p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, "

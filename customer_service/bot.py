@@ -24,6 +24,8 @@ from shared.auth import Identity, require
 
 HANDOFF_TEXT = ("I'm not certain about this one, so I'm passing your question to a colleague who will "
                 "reply shortly.")
+# The customer's earlier messages a reply reads (follow-ups, template slots): the recent ones, never the whole log.
+HISTORY_MESSAGES = 20
 _FOLLOW_START = re.compile(r"^\s*(and|also|but|so|what about|how about|then|ok(ay)?,? and)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"\b(that|it|this|those|these|they|them|there|one)\b", re.IGNORECASE)
 
@@ -56,6 +58,8 @@ class ProposalView:
     generated: bool
     latency_ms: float
     sent: bool = False  # the bot replied to the customer itself (channel mode), no agent in between
+    message_id: int | None = None  # the customer's message as stored (redacted)
+    reply_id: int | None = None    # the bot's own reply to the customer, when `sent`
 
     @property
     def handoff(self) -> bool:
@@ -144,7 +148,7 @@ class Bot:
         started = time.perf_counter()
         text = validate_message(text)
         self.store.conversation(self.workspace_id, conversation_id)  # unknown id -> clear error, nothing stored
-        history = [m.text for m in self.store.messages(conversation_id) if m.role == "customer"]
+        history = self.store.customer_texts(conversation_id, limit=HISTORY_MESSAGES)
         decision = self.decide(text, history)
         latency = (time.perf_counter() - started) * 1000
         row = {"route": decision.route, "intent": decision.intent.label if decision.intent else None,
@@ -152,13 +156,14 @@ class Bot:
                "retrieval_score": decision.retrieval_score, "confidence": decision.confidence,
                "text": decision.text, "sources": decision.sources, "generated": decision.generated,
                "latency_ms": latency}
-        _, prop = self.store.record_turn(conversation_id, text, row,
-                                         decision.reason if decision.route == "handoff" else None, now=now,
-                                         send=send)
+        msg, prop, reply = self.store.record_turn(conversation_id, text, row,
+                                                  decision.reason if decision.route == "handoff" else None, now=now,
+                                                  send=send)
         return ProposalView(id=prop.id, conversation_id=conversation_id, route=prop.route, text=prop.text,
                             confidence=prop.confidence, intent=prop.intent, intent_score=prop.intent_score,
                             retrieval_score=prop.retrieval_score, sources=prop.sources, generated=prop.generated,
-                            latency_ms=latency, sent=prop.sent_text is not None)
+                            latency_ms=latency, sent=prop.sent_text is not None, message_id=msg.id,
+                            reply_id=reply.id if reply is not None else None)
 
     def send(self, proposal_id: int, text: str | None = None, now: datetime | None = None, *,
              actor: Identity | None = None) -> None:

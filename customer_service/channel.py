@@ -51,9 +51,8 @@ def post(workspaces: Workspaces, workspace: str, conversation_id: int, text: str
     """The customer writes; the bot answers at once, or the conversation waits for an agent."""
     bot = workspaces.bot(workspace)
     prop = bot.propose(conversation_id, text, now=now, send=True)
-    stored = workspaces.store.messages(conversation_id)
-    customer_id = max(m.id for m in stored if m.role == "customer")
-    reply_id = next((m.id for m in stored if m.proposal_id == prop.id), None) if prop.sent else None
+    customer_id, reply_id = prop.message_id, prop.reply_id
+    assert customer_id is not None  # propose always stores the customer's message
     if prop.sent:
         status, shown = "answered", prop.text
         sources = [{"n": s.get("n"), "label": s.get("label", ""), "text": str(s.get("text", ""))[:SOURCE_CHARS]}

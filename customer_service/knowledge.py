@@ -29,6 +29,7 @@ from shared.encoders import Encoder
 from shared.names import check_name
 
 Progress = Callable[[float, str], None]
+CHUNK_CACHE_SIZE = 4096  # chunks kept in memory per knowledge base (text and metadata; not the vectors)
 
 
 @dataclass
@@ -70,6 +71,9 @@ class KnowledgeBase:
         self.settings = settings
         self.projection: QueryProjection | None = None
         self.index = self._empty_index()
+        # Chunks read by search, by id: a hot FAQ is not re-read from the database for every customer.
+        # Emptied whenever this knowledge base changes (ingest, delete, or another process's change).
+        self._chunk_cache: dict[int, Any] = {}
         self._load()
 
     def _empty_index(self) -> HybridIndex:
@@ -80,6 +84,7 @@ class KnowledgeBase:
 
     def _load(self, progress: Progress | None = None, refit: bool = False) -> None:
         self._version = self.store.kb_version(self.workspace_id)
+        self._chunk_cache = {}
         rows = self.store.chunks(self.workspace_id)
         stale = [c for c in rows if c.encoder != self.encoder.name or len(c.embedding) != 4 * self.encoder.dim]
         if stale:  # encoder changed (e.g. a fine-tuned one was promoted): re-encode, then cache
@@ -181,6 +186,7 @@ class KnowledgeBase:
         _doc, added, removed = self.store.upsert_document(self.workspace_id, parsed, vectors, self.encoder.name,
                                                          reuse, now=now, actor=actor)
         self._version += 1
+        self._chunk_cache = {}
         self.index.remove(removed)
         if added:
             rows = self.store.chunks_by_id(added)
@@ -205,6 +211,7 @@ class KnowledgeBase:
         self.refresh()
         removed = self.store.delete_document(self.workspace_id, name_or_id, actor=actor)
         self._version += 1
+        self._chunk_cache = {}
         self.index.remove(removed)
         return len(removed)
 
@@ -216,6 +223,14 @@ class KnowledgeBase:
         return False
 
     # ---- search ----------------------------------------------------------------------------------------
+    def _chunks(self, ids: list[int]) -> dict[int, Any]:
+        missing = [i for i in ids if i not in self._chunk_cache]
+        if missing:
+            if len(self._chunk_cache) > CHUNK_CACHE_SIZE:
+                self._chunk_cache = {}
+            self._chunk_cache.update(self.store.chunks_by_id(missing))
+        return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+
     def search(self, query: str, k: int | None = None, query_vec: np.ndarray | None = None,
                mode: str = "hybrid") -> list[Passage]:
         k = k or self.settings.top_k
@@ -224,7 +239,7 @@ class KnowledgeBase:
             query_vec = self.encoder.encode([query])[0]
         projected = self.projection.project(query_vec)[0] if self.projection is not None else None
         hits: list[Hit] = self.index.search(query, query_vec, k=k, mode=mode, projected_vec=projected)
-        rows = self.store.chunks_by_id([h.id for h in hits])
+        rows = self._chunks([h.id for h in hits])
         return [Passage(chunk_id=h.id, number=n, text=rows[h.id].text, document=rows[h.id].meta.get("document", ""),
                         position=rows[h.id].position, dense=h.dense, lexical=h.lexical, meta=rows[h.id].meta)
                 for n, h in enumerate(hits, start=1) if h.id in rows]

@@ -473,6 +473,14 @@ class Store:
             return list(s.scalars(select(Message).where(Message.conversation_id == conversation_id)
                                   .order_by(Message.id)))
 
+    def customer_texts(self, conversation_id: int, limit: int) -> list[str]:
+        """The customer's last `limit` messages, oldest first (what a reply reads, without the whole log)."""
+        with self.session() as s:
+            rows = s.scalars(select(Message.text).where(Message.conversation_id == conversation_id,
+                                                        Message.role == "customer")
+                             .order_by(Message.id.desc()).limit(limit))
+            return list(rows)[::-1]
+
     def proposals(self, conversation_id: int | None = None, workspace_id: int | None = None) -> list[Proposal]:
         with self.session() as s:
             q = select(Proposal)
@@ -492,11 +500,12 @@ class Store:
 
     def record_turn(self, conversation_id: int, customer_text: str, proposal: dict[str, Any],
                     handoff_reason: str | None, now: datetime | None = None,
-                    send: bool = False) -> tuple[Message, Proposal]:
+                    send: bool = False) -> tuple[Message, Proposal, Message | None]:
         """Store a customer message and the bot's proposal together (and the handoff, if any).
 
         `send`: the bot replies itself (the customer channel) in the same transaction, unless it hands
         over or a human already holds the conversation; then the proposal waits for an agent as usual.
+        Returns the customer's message, the proposal and the bot's reply message when it sent one.
         """
         now = now or utcnow()
         with self.session() as s:
@@ -520,12 +529,14 @@ class Store:
                 conv.status = "handoff"
                 s.add(Handoff(conversation_id=conversation_id, reason=handoff_reason[:200], by="bot", created_at=now))
             s.flush()
+            reply = None
             if send:
                 prop.sent_text, prop.sent_at, prop.edited = prop.text, now, False
-                s.add(Message(conversation_id=conversation_id, role="agent", text=prop.text, created_at=now,
-                              proposal_id=prop.id, author="bot"))  # the bot answered by itself
+                reply = Message(conversation_id=conversation_id, role="agent", text=prop.text, created_at=now,
+                                proposal_id=prop.id, author="bot")  # the bot answered by itself
+                s.add(reply)
                 s.flush()
-            return msg, prop
+            return msg, prop, reply
 
     def record_sent(self, proposal_id: int, text: str, now: datetime | None = None, *,
                     actor: Identity | None = None) -> Message:

@@ -35,6 +35,9 @@ class ApiSettings(BaseSettings):
                                                         "(the chat page); each is then reachable only by its token.")
     anonymous_rate_per_minute: int = Field(default=120, ge=0, description="Per-address limit without a key.")
     sse_interval_s: float = Field(default=0.5, gt=0, description="How often the event stream looks for new messages.")
+    request_threads: int = Field(default=40, ge=1, le=1000, description=(
+        "Threads per worker that run the routes' blocking work (anyio's pool; 40 is its default). The work is "
+        "CPU-bound Python: a few threads per core keep the GIL from thrashing under many clients."))
 
 
 class Settings(BaseSettings):

@@ -68,6 +68,9 @@ def create_app(apis: list[tuple[str, str]] | None = None, *, settings: ApiSettin
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if warm:
             threading.Thread(target=_warm_up, args=(state,), name="api-warm-up", daemon=True).start()
         else:

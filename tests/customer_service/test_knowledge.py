@@ -126,3 +126,25 @@ def test_two_processes_stay_in_step(db_url, encoder, faq):
     assert all(p.document != "hours.md" for p in a.search("When is the office open?", k=5))
     _in_step(a)
     _in_step(b)
+
+
+def test_search_reads_each_passage_once_and_sees_another_process_change_it(db_url, encoder):
+    """Passages are cached in memory for the per-message path; an update made elsewhere empties the cache."""
+    import pandas as pd
+
+    store = Store(db_url)
+    ws = store.create_workspace("w", {})
+    a = KnowledgeBase(store, ws.id, encoder, RetrievalSettings())
+    b = KnowledgeBase(Store(db_url), ws.id, encoder, RetrievalSettings())
+    faq = pd.DataFrame({"question": ["When is the office open?", "Where do I park?"],
+                        "answer": ["Monday to Friday, 8 to 17.", "Behind the building."]})
+    a.ingest_faq("faq", faq)
+    reads = []
+    by_id = a.store.chunks_by_id
+    a.store.chunks_by_id = lambda ids: reads.append(list(ids)) or by_id(ids)  # type: ignore[method-assign]
+    first = a.search("When is the office open?", k=1)[0]
+    assert "8 to 17" in first.text
+    assert a.search("When is the office open?", k=1)[0].text == first.text
+    assert len(reads) == 1  # the second search read nothing from the database
+    b.ingest_faq("faq", faq.assign(answer=["Monday to Saturday, 7 to 18.", "Behind the building."]))
+    assert "7 to 18" in a.search("When is the office open?", k=1)[0].text

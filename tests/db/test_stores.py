@@ -31,7 +31,7 @@ def test_bot_store(db_url: str) -> None:
 
     conv = store.start_conversation(ws.id, now=T0)
     later = T0 + timedelta(minutes=5)
-    msg, prop = store.record_turn(conv.id, "card 4111 1111 declined", {
+    msg, prop, _ = store.record_turn(conv.id, "card 4111 1111 declined", {
         "route": "retrieval", "intent": None, "intent_score": None, "retrieval_score": 0.7, "confidence": 0.7,
         "text": "By card.", "sources": [{"chunk": added[1]}], "generated": False, "latency_ms": 3.0},
         handoff_reason="low confidence", now=later)
