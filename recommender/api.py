@@ -9,7 +9,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
@@ -64,9 +63,9 @@ def resolve_config(store: ConfigStore, name: str | None, n: int | None) -> RecCo
 
 def recommend(rec: Recommender, store: ConfigStore, *, user_id: str | None = None, items: list[str] | None = None,
               text: str | None = None, config: str | None = None, n: int | None = None,
-              actor: Identity | None = None) -> pd.DataFrame:
+              actor: Identity | None = None) -> dict[str, list[Any]]:
     require(actor, "rec.use")
-    return rec.recommend(user_id, history=items, text=text, config=resolve_config(store, config, n))
+    return rec.recommend_columns(user_id, history=items, text=text, config=resolve_config(store, config, n))
 
 
 class RecommendRequest(BaseModel):
@@ -113,14 +112,12 @@ def _num(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def _rows(frame: pd.DataFrame, config: str | None) -> Recommendations:
-    # column lists, not `to_dict("records")`: that converts every Arrow string column per row (~1 ms a call)
-    cols = {c: frame[c].tolist() for c in ("rank", "item_id", "title", "score", "signal", "reason", *SIGNALS)}
+def _rows(cols: dict[str, list[Any]], config: str | None) -> Recommendations:
     return Recommendations(config=config, items=[
         Recommendation(rank=int(cols["rank"][i]), item_id=str(cols["item_id"][i]), title=str(cols["title"][i]),
                        score=float(cols["score"][i]), signals={s: _num(cols[s][i]) for s in SIGNALS},
                        signal=str(cols["signal"][i]), reason=str(cols["reason"][i]))
-        for i in range(len(frame))])
+        for i in range(len(cols["rank"]))])
 
 
 @router.get("/configs", response_model=list[str], summary="Saved configurations")
@@ -133,9 +130,9 @@ def configs(store: ConfigStore = Depends(get_configs), who: KeyIdentity = Depend
 def recommendations(body: RecommendRequest, rec: Recommender = Depends(get_recommender),
                     store: ConfigStore = Depends(get_configs),
                     who: KeyIdentity = Depends(requires("rec.use"))) -> Recommendations:
-    frame = recommend(rec, store, user_id=body.user_id, items=body.items, text=body.text, config=body.config,
-                      n=body.n, actor=who)
-    return _rows(frame, body.config)
+    cols = recommend(rec, store, user_id=body.user_id, items=body.items, text=body.text, config=body.config,
+                     n=body.n, actor=who)
+    return _rows(cols, body.config)
 
 
 @router.get("/users/{user_id}/recommendations", response_model=Recommendations, summary="Top-N for a user")

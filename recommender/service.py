@@ -184,11 +184,19 @@ class Recommender:
                   text: str | None = None, config: RecConfig = RecConfig(), explain_items: bool = True
                   ) -> pd.DataFrame:
         """Top-`config.n` items with per-signal scores (each scaled 0-1 over the candidates) and a reason."""
+        return pd.DataFrame(self.recommend_columns(user_id, history=history, text=text, config=config,
+                                                   explain_items=explain_items), columns=RESULT_COLUMNS)
+
+    def recommend_columns(self, user_id: str | None = None, *, history: Sequence[str] | None = None,
+                          text: str | None = None, config: RecConfig = RecConfig(), explain_items: bool = True
+                          ) -> dict[str, list[Any]]:
+        """`recommend` as plain column lists (RESULT_COLUMNS): what the HTTP API serialises, without the
+        DataFrame (building one with string columns costs about as much as the ranking itself)."""
         with self._lock, one_thread(blas=True):
             ctx = self.context(user_id, history, text)
             cands = self.candidate_set(ctx, config.diversity.exclude_seen)
             if not len(cands.positions):
-                return pd.DataFrame(columns=RESULT_COLUMNS)
+                return {c: [] for c in RESULT_COLUMNS}
             weights = config.blend.weights()
             if weights["ranker"] > 0 and self.ranker is None:
                 raise ModelNotTrainedError("This recommender has no trained ranker: set the ranker weight to 0.")
@@ -212,13 +220,12 @@ class Recommender:
                     reason = f"New, no views yet — {reason[0].lower()}{reason[1:]}"
                 signals_.append(sig)
                 reasons.append(reason)
-            # built column-wise: a frame from a list of row dicts costs several ms per request
-            return pd.DataFrame({
-                "rank": np.arange(1, len(items) + 1), "item_id": [self.item_ids[i] for i in items],
-                "title": [self.titles[i] for i in items], "score": final[order],
-                "ranker": scaled.get("ranker", np.full(len(items), np.nan)), "text": scaled["text"],
-                "collaborative": scaled["collaborative"], "popularity": scaled["popularity"],
-                "recency": scaled["recency"], "signal": signals_, "reason": reasons}, columns=RESULT_COLUMNS)
+            return {
+                "rank": list(range(1, len(items) + 1)), "item_id": [self.item_ids[i] for i in items],
+                "title": [self.titles[i] for i in items], "score": final[order].tolist(),
+                "ranker": scaled.get("ranker", np.full(len(items), np.nan)).tolist(), "text": scaled["text"].tolist(),
+                "collaborative": scaled["collaborative"].tolist(), "popularity": scaled["popularity"].tolist(),
+                "recency": scaled["recency"].tolist(), "signal": signals_, "reason": reasons}
 
     # ---- new items -----------------------------------------------------------------------------
     def add_item(self, item_id: str, title: str, description: str = "", tags: Sequence[str] = ()) -> int:
