@@ -36,6 +36,28 @@ def test_concurrent_calls_are_batched_and_answer_each_caller(encoder):
     assert many.shape == (3, encoder.dim)
 
 
+def test_a_batch_runs_on_one_intra_op_thread():
+    """However many requests a batch gathers, its forward pass holds the one-thread limit."""
+    from shared.threads import TORCH
+
+    seen: list[int] = []
+
+    class Recording:
+        name, dim = "recording", 2
+
+        def encode(self, texts):
+            seen.append(TORCH.active)
+            return np.zeros((len(texts), 2), np.float32)
+
+    batching = BatchingEncoder(Recording())
+    threads = [threading.Thread(target=batching.encode, args=([t],)) for t in TEXTS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen and all(active >= 1 for active in seen)
+
+
 def test_an_encoder_failure_reaches_the_caller():
     class Broken:
         name, dim = "broken", 4
