@@ -40,7 +40,7 @@ def _switchable(module: nn.Module) -> bool:
 @contextmanager
 def training_attention(model: nn.Module, device: torch.device) -> Iterator[None]:
     """On CPU, the model's sdpa attention runs as `eager` inside the block and is restored after it."""
-    switched = [m for m in model.modules() if _switchable(m)] if device.type == "cpu" else []
+    switched: list[Any] = [m for m in model.modules() if _switchable(m)] if device.type == "cpu" else []
     for module in switched:
         module.set_attn_implementation(TRAINING_ON_CPU)
     try:
