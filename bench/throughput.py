@@ -4,11 +4,13 @@ Baselines: the tutorial-style HF Trainer set-up (pad every sample to 128 tokens,
 Trainer tuned as a careful user would (bf16, `train_sampling_strategy="group_by_length"`,
 `DataCollatorWithPadding(pad_to_multiple_of=8)`, the core's batch size).
 Ours = length-bucketed dynamic padding (rounded to multiples of 8), fused AdamW and bf16 autocast on CUDA
-and on CPUs with native bf16 (`--precision fp32` to compare without it),
-optional torch.compile on CUDA. On CUDA the script also prints the fraction of the arithmetic limit:
+and on CPUs with native bf16 (`--precision fp32` to compare without it), eager attention while training on
+CPU (shared/training/attention.py; `--hf-eager` gives HF Trainer the same, to show that part of the gap),
+optional torch.compile on CUDA. `--rounds N` alternates tuned HF Trainer and the core N times and reports
+medians and the median of the paired ratios: on a shared machine the load drifts between two runs. On CUDA the script also prints the fraction of the arithmetic limit:
 6 × non-embedding params × real tokens per sample, against a measured bf16 matmul rate.
 
-    python bench/throughput.py --data-dir "$VERTICALS_DATA" [--samples 1024] [--model minilm]
+    python bench/throughput.py --data-dir "$VERTICALS_DATA" [--samples 1024] [--model minilm] [--rounds 3]
     python bench/throughput.py --random-init base --samples 20000 --batch-size 256 --compile   # GPU
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -84,9 +87,10 @@ def run_hf(args, texts, labels, tokenizer, path, device) -> float:
     return len(labels) / (time.perf_counter() - start)
 
 
-def run_hf_tuned(args, texts, labels, tokenizer, path, device, batch: int) -> float:
+def run_hf_tuned(args, texts, labels, tokenizer, path, device, batch: int, attn: str | None = None) -> float:
     """HF Trainer tuned as a careful user would: bf16, group-by-length sampling, dynamic padding to a
-    multiple of 8, the core's batch size (and torch.compile when the core compiles)."""
+    multiple of 8, the core's batch size (and torch.compile when the core compiles). `attn` overrides
+    transformers' attention implementation (sdpa by default)."""
     from torch.utils.data import Dataset
     from transformers import (
         AutoModelForSequenceClassification,
@@ -108,10 +112,12 @@ def run_hf_tuned(args, texts, labels, tokenizer, path, device, batch: int) -> fl
                     "labels": labels[i]}
 
     torch.manual_seed(0)
+    attn_kwargs = {"attn_implementation": attn} if attn else {}
     if args.random_init:
-        model = BertForSequenceClassification(BertConfig(vocab_size=30522, num_labels=3, **SIZES[args.random_init]))
+        model = BertForSequenceClassification(BertConfig(vocab_size=30522, num_labels=3, **SIZES[args.random_init]),
+                                              **attn_kwargs)
     else:
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3)
+        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3, **attn_kwargs)
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=batch, num_train_epochs=1,
                               learning_rate=5e-5, report_to=[], save_strategy="no", logging_steps=10**9,
                               disable_tqdm=True, use_cpu=device.type == "cpu", dataloader_num_workers=0,
@@ -179,6 +185,13 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                         help="Ours: auto = bf16 autocast on CUDA and on CPUs with native bf16, else fp32.")
     parser.add_argument("--skip-defaults", action="store_true", help="Leave out HF Trainer at its defaults.")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Alternate tuned HF Trainer and the core this many times (fresh models each round) and "
+                             "report medians: on a shared machine the load drifts between two back-to-back runs.")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's).")
+    parser.add_argument("--hf-eager", action="store_true",
+                        help="Also time tuned HF Trainer with attn_implementation='eager' (what the core trains "
+                             "with on CPU), to show how much of the gap is the attention kernel.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
     if not args.data_dir:
@@ -188,20 +201,38 @@ def main() -> None:
     from shared.models.loading import load_tokenizer
 
     device = pick_device()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     ref = resolve_model(args.model)
     tokenizer = load_tokenizer(ref)
     texts, labels = texts_and_labels(args)
     hf = run_hf(args, texts, labels, tokenizer, ref.path, device) if not args.skip_defaults else float("nan")
-    tuned = run_hf_tuned(args, texts, labels, tokenizer, ref.path, device, core_batch(args, device))
-    ours, tokens = run_core(args, texts, labels, tokenizer, ref.path, device)
+    rounds: list[dict[str, float]] = []
+    for _ in range(max(1, args.rounds)):
+        row = {"tuned": run_hf_tuned(args, texts, labels, tokenizer, ref.path, device, core_batch(args, device))}
+        if args.hf_eager:
+            row["tuned_eager"] = run_hf_tuned(args, texts, labels, tokenizer, ref.path, device,
+                                              core_batch(args, device), attn="eager")
+        row["core"], tokens = run_core(args, texts, labels, tokenizer, ref.path, device)
+        rounds.append(row)
+        print("round", len(rounds), {k: round(v, 1) for k, v in row.items()}, flush=True)
+    tuned = statistics.median(r["tuned"] for r in rounds)
+    ours = statistics.median(r["core"] for r in rounds)
+    tuned_ratio = statistics.median(r["core"] / r["tuned"] for r in rounds)  # paired: same moment's load
+    tuned_eager = statistics.median(r["tuned_eager"] for r in rounds) if args.hf_eager else None
     name = args.random_init and f"random-init {args.random_init}-size BERT" or args.model
     where = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"\n{name} on {where}, {len(labels)} FPB sentences, {tokens:.1f} real tokens/sample, one epoch")
-    print(f"{'trainer':<34} {'samples/s':>10}")
-    print(f"{'HF Trainer (pad 128, batch 32)':<34} {hf:>10.1f}")
-    print(f"{'HF Trainer tuned (bf16, by length)':<34} {tuned:>10.1f}")
-    print(f"{'core trainer (bucketed)':<34} {ours:>10.1f}")
-    print(f"ratio core / HF defaults: {ours / hf:.2f}x; core / HF tuned: {ours / tuned:.2f}x")
+    medians = f", medians of {len(rounds)} rounds" if len(rounds) > 1 else ""
+    print(f"\n{name} on {where}, {len(labels)} FPB sentences, {tokens:.1f} real tokens/sample, one epoch{medians}")
+    print(f"{'trainer':<40} {'samples/s':>10}")
+    print(f"{'HF Trainer (pad 128, batch 32)':<40} {hf:>10.1f}")
+    print(f"{'HF Trainer tuned (bf16, by length)':<40} {tuned:>10.1f}")
+    if tuned_eager is not None:
+        print(f"{'HF Trainer tuned + eager attention':<40} {tuned_eager:>10.1f}")
+    print(f"{'core trainer (bucketed)':<40} {ours:>10.1f}")
+    per_round = ", ".join(f"{r['core'] / r['tuned']:.2f}" for r in rounds)
+    print(f"ratio core / HF defaults: {ours / hf:.2f}x; core / HF tuned: {tuned_ratio:.2f}x"
+          + (f" (rounds: {per_round})" if len(rounds) > 1 else ""))
     limit = None
     if device.type == "cuda":
         enc = build_encoder(args, ref.path)
@@ -214,8 +245,10 @@ def main() -> None:
 
         args.json.write_text(json.dumps({"model": name, "device": where, "samples": len(labels), "tokens": tokens,
                                          "hf_defaults": None if args.skip_defaults else hf, "hf_tuned": tuned,
+                                         "hf_tuned_eager": tuned_eager, "rounds": rounds,
+                                         "threads": torch.get_num_threads(),
                                          "core": ours, "ratio_defaults": None if args.skip_defaults else ours / hf,
-                                         "ratio_tuned": ours / tuned, "arithmetic_limit_samples_per_s": limit,
+                                         "ratio_tuned": tuned_ratio, "arithmetic_limit_samples_per_s": limit,
                                          "fraction_of_limit": ours / limit if limit else None}, indent=2))
 
 if __name__ == "__main__":

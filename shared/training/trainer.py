@@ -21,6 +21,7 @@ from shared.config import TrainConfig
 from shared.data.batching import bucketed_batches, shard
 from shared.device import autocast
 from shared.training import distributed
+from shared.training.attention import training_attention
 from shared.training.checkpoint import load_checkpoint, save_checkpoint
 from shared.training.early_stopping import EarlyStopping, trainable_state
 from shared.training.optim import build_optimizer, build_scheduler
@@ -109,7 +110,8 @@ class Trainer:
         epoch = start_epoch - 1
         for epoch in range(start_epoch, cfg.epochs):
             loader = private.data_loader if private is not None else self._loader(epoch)
-            n, dt, mean_loss = self._run_epoch(train_model, loader, optimizer, scheduler, epoch)
+            with training_attention(model, self.device):
+                n, dt, mean_loss = self._run_epoch(train_model, loader, optimizer, scheduler, epoch)
             seen, seconds = seen + n, seconds + dt
             metrics = self.task.evaluate(distributed.unwrap(train_model)) if distributed.is_main() else {}
             score = distributed.broadcast_float(metrics.get(self.task.primary_metric, float("nan")))
