@@ -27,6 +27,7 @@ from shared.metrics import softmax
 
 log = logging.getLogger(__name__)
 MODEL, TFIDF, LEXICON = "model", "tfidf", "lexicon"
+NEUTRAL_TIE = 1e-3  # polarity 0 (no sentiment words) votes neutral, by a hair
 
 
 def blend_path(name: str, version: str) -> Path:
@@ -40,9 +41,10 @@ def blend_path(name: str, version: str) -> Path:
 
 
 def lexicon_proba(lexicon: LexiconScorer, texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
-    """The lexicon's polarity p as a soft vote, softmax(-p, 0, +p) over (negative, neutral, positive)."""
+    """The lexicon's polarity p as a soft vote, softmax(-p, NEUTRAL_TIE, +p) over (negative, neutral, positive):
+    no sentiment words leaves the blend unchanged, and the argmax is the lexicon's own label."""
     pol = np.asarray([lexicon.polarity(t) for t in texts], dtype=np.float64)
-    logit = {"negative": -pol, "positive": pol}
+    logit = {"negative": -pol, "positive": pol, "neutral": np.full_like(pol, NEUTRAL_TIE)}
     return softmax(np.stack([logit.get(label, np.zeros_like(pol)) for label in labels], axis=1))
 
 
