@@ -98,7 +98,7 @@ class Monitor:
         from finance_monitor.sentiment_blend import load_blend
 
         sentiment = self.settings.models.sentiment_model
-        blend = load_blend(sentiment, reg.current_version(sentiment)) if sentiment in registered else None
+        blend = load_blend(sentiment, versions[0]) if sentiment in registered else None
         return repr((sorted(topics.items()), versions, blend))  # a blend fitted later re-scores too
 
     def extractor(self) -> mentions.MentionExtractor | None:
