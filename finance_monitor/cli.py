@@ -103,11 +103,12 @@ def status(db: str | None = DB) -> None:
 @app.command()
 def prepare(method: str | None = typer.Option(
                 None, help="Fine-tuning method for all three models: head, lora, full, topk (default: each model's "
-                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970; NER head)."),
+                "shipped recipe: sentiment full, FPB test 0.837; topic head, R8 0.970; NER head). The sentiment "
+                "model's blend with its TF-IDF baseline and the lexicon is then fitted on FPB dev."),
             retrain: bool = typer.Option(False, help="Train again even if registered."),
             data_dir: Path | None = typer.Option(None, help="Public data folder (default $VERTICALS_DATA).")) -> None:
     """Fine-tune the sentiment (Financial PhraseBank), topic (Reuters R8) and ORG/PER tagger (FiNER + Wikigold)
-    models through the core."""
+    models through the core, and fit the sentiment blend (finance_monitor/sentiment_blend.py)."""
     from finance_monitor.models import ensure_models
 
     versions = ensure_models(method, data_dir, retrain=retrain)

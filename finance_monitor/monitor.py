@@ -95,7 +95,11 @@ class Monitor:
                 "Check it with `verticals models list` and promote a version with "
                 "`verticals models promote NAME VERSION`."
             ) from exc
-        return repr((sorted(topics.items()), versions))
+        from finance_monitor.sentiment_blend import load_blend
+
+        sentiment = self.settings.models.sentiment_model
+        blend = load_blend(sentiment, versions[0]) if sentiment in registered else None
+        return repr((sorted(topics.items()), versions, blend))  # a blend fitted later re-scores too
 
     def extractor(self) -> mentions.MentionExtractor | None:
         """The NER mention extractor: injected, or the registry's current `ner_model` (reloaded after a

@@ -5,6 +5,10 @@ Kinds:
   deviations (and by at least `min_delta`), with at least `min_volume` items in the bucket.
 - `volume_spike`: volume above baseline mean + k·sd and at least `min_ratio` × the baseline mean.
 - `sentiment_drop`: mean sentiment below baseline mean − max(k·sd, `min_delta`).
+- `negative_storm`: at least `min_volume` negative items in the bucket, a negative share of at least
+  `min_share`, and more negative items than the baseline mean + k·sd and `min_ratio` × the mean (quiet buckets
+  count as 0). With `min_baseline` 0 it judges subjects with no history at all: a company the NER model has
+  just discovered, caught in a storm of negative coverage, has no baseline to deviate from.
 The baseline is the `window` complete buckets before the one evaluated; a subject with fewer than
 `min_baseline` baseline buckets holding items is not judged yet.
 """
@@ -22,7 +26,7 @@ import pandas as pd
 from finance_monitor.errors import RuleError
 from finance_monitor.trends import FREQS
 
-KINDS = ("negative_share", "volume_spike", "sentiment_drop")
+KINDS = ("negative_share", "volume_spike", "sentiment_drop", "negative_storm")
 SUBJECT_TYPES = ("all", "topic", "entity")
 SEVERITIES = ("info", "warning", "critical")
 
@@ -39,7 +43,9 @@ class Rule:
     k: float = field(default=2.0, metadata={"help": "standard deviations above/below the baseline"})
     min_volume: int = field(default=5, metadata={"help": "items needed in the evaluated bucket"})
     min_delta: float = field(default=0.1, metadata={"help": "smallest absolute deviation that counts"})
-    min_ratio: float = field(default=2.0, metadata={"help": "volume_spike: volume / baseline mean at least"})
+    min_ratio: float = field(default=2.0, metadata={"help": "volume_spike, negative_storm: volume / baseline mean "
+                                                           "at least"})
+    min_share: float = field(default=0.5, metadata={"help": "negative_storm: negative share of the bucket at least"})
     severity: str = field(default="warning", metadata={"help": "info | warning | critical"})
     cooldown_s: int = field(default=86400, metadata={"help": "after a resolve, no new alert for this long"})
     repeat_interval_s: int = field(default=4 * 3600, metadata={"help": "re-notify a still-firing alert after"})
@@ -53,7 +59,9 @@ class Rule:
             (self.subject_type in SUBJECT_TYPES, f"subject_type {self.subject_type!r} is not one of {SUBJECT_TYPES}"),
             (self.freq in FREQS, f"freq {self.freq!r} is not one of {', '.join(FREQS)}"),
             (2 <= self.window <= 60, f"window must be 2..60 buckets, got {self.window!r}"),
-            (1 <= self.min_baseline <= self.window, f"min_baseline must be in [1, window], got {self.min_baseline!r}"),
+            ((0 if self.kind == "negative_storm" else 1) <= self.min_baseline <= self.window,
+             f"min_baseline must be in [{0 if self.kind == 'negative_storm' else 1}, window], got {self.min_baseline!r}"),
+            (0.0 <= self.min_share <= 1.0, f"min_share must be in [0, 1], got {self.min_share!r}"),
             (self.k >= 0, f"k must be >= 0, got {self.k!r}"),
             (self.min_volume >= 1, f"min_volume must be >= 1, got {self.min_volume!r}"),
             (self.min_delta >= 0, f"min_delta must be >= 0, got {self.min_delta!r}"),
@@ -136,8 +144,11 @@ def evaluate(rule: Rule, trends: pd.DataFrame, now: datetime) -> list[Evaluation
         return []
     with_items = base[base["volume"] > 0]
     n_base = with_items.groupby("subject").size()
-    col = {"negative_share": "neg_share", "sentiment_drop": "mean_sentiment", "volume_spike": "volume"}[rule.kind]
-    stats_src = base if rule.kind == "volume_spike" else with_items  # quiet buckets count for volume only
+    col = {"negative_share": "neg_share", "sentiment_drop": "mean_sentiment", "volume_spike": "volume",
+           "negative_storm": "neg_items"}[rule.kind]
+    if rule.kind == "negative_storm":  # negative items per bucket
+        base = base.assign(neg_items=base["volume"] * base["neg_share"].fillna(0.0))
+    stats_src = base if rule.kind in ("volume_spike", "negative_storm") else with_items  # quiet buckets: 0
     grouped = stats_src.groupby("subject")[col]
     mu, sd = grouped.mean(), grouped.std(ddof=0).fillna(0.0)
     label_of = (lambda subj: "all coverage") if rule.subject_type == "all" else \
@@ -147,9 +158,16 @@ def evaluate(rule: Rule, trends: pd.DataFrame, now: datetime) -> list[Evaluation
     for subject, row in cur.sort_index().iterrows():
         if n_base.get(subject, 0) < rule.min_baseline:
             continue
-        m, d, volume = float(mu[subject]), float(sd[subject]), int(row["volume"])
+        m, d, volume = float(mu.get(subject, 0.0)), float(sd.get(subject, 0.0)), int(row["volume"])
         label = label_of(subject)
-        if rule.kind == "volume_spike":
+        if rule.kind == "negative_storm":  # no history (a newly discovered name) is a baseline of 0
+            share = 0.0 if pd.isna(row["neg_share"]) else float(row["neg_share"])
+            value = float(round(volume * share))
+            threshold = max(m + rule.k * d, rule.min_ratio * m, float(rule.min_volume))
+            firing = value >= threshold and (value > m + rule.k * d or m == 0) and share >= rule.min_share
+            msg = (f"{label}: {value:.0f} negative items of {volume} ({_pct(share)}) in bucket {when} "
+                   + (f"vs baseline {m:.1f}±{d:.1f}" if n_base.get(subject, 0) else "(no earlier coverage)"))
+        elif rule.kind == "volume_spike":
             threshold = max(m + rule.k * d, rule.min_ratio * m, float(rule.min_volume))
             value, firing = float(volume), volume >= rule.min_volume and volume > threshold
             msg = f"{label}: {volume} items in bucket {when} vs baseline {m:.1f}±{d:.1f}"
@@ -184,4 +202,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          k=3.0, min_volume=6, min_ratio=2.5, severity="info"),
     Rule(name="sentiment-drop-entity", kind="sentiment_drop", subject_type="entity", window=14, min_baseline=3,
          k=2.0, min_volume=2, min_delta=0.3, severity="warning"),
+    # Discovered companies and people first appear with no history: judged on their own negative coverage.
+    Rule(name="negative-storm-entity", kind="negative_storm", subject_type="entity", window=14, min_baseline=0,
+         k=3.0, min_volume=3, min_ratio=2.0, min_share=0.6, severity="warning"),
 )

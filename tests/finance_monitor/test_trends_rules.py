@@ -118,3 +118,25 @@ def test_rule_validation_and_yaml(tmp_path):
     (tmp_path / "broken.yaml").write_text("rules: [\n")
     with pytest.raises(RuleError, match="not valid YAML"):
         rules_from_yaml(tmp_path / "broken.yaml")
+
+
+def test_negative_storm_judges_a_newly_discovered_entity_without_history():
+    """A name first seen today with 4 of 5 items negative fires (no baseline needed); a name always covered that
+    negatively does not; a new name with mostly neutral coverage does not; min_baseline 0 is for storms only."""
+    frame = pd.concat([
+        trend_frame("Wirecard", [0.8], [5], start="2020-03-10"),                      # new today, 4 negative
+        trend_frame("Bank of England", [0.6] * 10, [5] * 10),                         # 3 negative every day
+        trend_frame("Tesco", [0.2], [5], start="2020-03-10"),                         # new, 1 negative of 5
+        trend_frame("Flybe", [0.0] * 9 + [1.0], [1] * 9 + [3]),                       # quiet, then 3 of 3
+    ]).assign(subject_type="entity")
+    rule = Rule(name="storm", kind="negative_storm", subject_type="entity", window=9, min_baseline=0, k=3,
+                min_volume=3, min_ratio=2, min_share=0.6)
+    ev = {e.subject: e for e in evaluate(rule, frame, NOW)}
+    assert ev["Wirecard"].firing and ev["Wirecard"].value == 4 and "no earlier coverage" in ev["Wirecard"].message
+    assert not ev["Bank of England"].firing and ev["Bank of England"].baseline == pytest.approx(3.0)
+    assert not ev["Tesco"].firing
+    assert ev["Flybe"].firing and ev["Flybe"].baseline == pytest.approx(0.0)
+    with pytest.raises(RuleError, match=r"min_baseline must be in \[1, window\]"):
+        Rule(name="x", kind="negative_share", min_baseline=0)
+    with pytest.raises(RuleError, match="min_share"):
+        Rule(name="x", kind="negative_storm", min_baseline=0, min_share=1.5)
