@@ -13,10 +13,8 @@ from typing import Any
 from safetensors.torch import load_file, save_file
 
 from shared.card import ModelCard
-from shared.errors import ModelNotFoundError
 from shared.modeling.token_classifier import TokenClassifier
-from shared.models.catalog import resolve_model
-from shared.models.loading import load_encoder
+from shared.models.loading import load_saved_encoder
 from shared.tasks.classification.artifacts import load_tokenizer_from
 
 TRAINED_PARTS = ("head", "case_embedding")
@@ -38,15 +36,7 @@ def save_token_classifier(folder: Path, model: Any, tokenizer: Any, method: str)
 def load_token_classifier(folder: Path, card: ModelCard) -> tuple[TokenClassifier, Any]:
     tokenizer = load_tokenizer_from(folder)
     hp = card.hyperparameters
-    if (folder / "encoder").exists():
-        from transformers import AutoModel
-
-        encoder = AutoModel.from_pretrained(folder / "encoder")
-    else:
-        try:
-            encoder = load_encoder(resolve_model(card.base_model))
-        except ModelNotFoundError as exc:
-            raise ModelNotFoundError(f"Model {card.name} {card.version} needs its base model: {exc}") from exc
+    encoder = load_saved_encoder(folder, card)
     model: Any = TokenClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
                                  case_input=hp.get("case_input", True))
     if (folder / "adapter").exists():
