@@ -2,7 +2,8 @@
 
 Same layout as the classifier's: `tokenizer/`; `head.safetensors` (head + word-shape embedding) for
 full/topk/head; `encoder/` for full/topk; `adapter/` for LoRA (adapter + head + shape embedding via peft's
-modules_to_save). Head-only and LoRA models reference their base model instead of copying it.
+modules_to_save); `crf.crfsuite` for a hybrid (see `hybrid`). Head-only and LoRA models reference their base
+model instead of copying it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from shared.card import ModelCard
 from shared.modeling.token_classifier import TokenClassifier
 from shared.models.loading import load_saved_encoder
 from shared.tasks.classification.artifacts import load_tokenizer_from
+from shared.tasks.token_classification.crf import CrfBaseline
 
 TRAINED_PARTS = ("head", "case_embedding")
+CRF_FILE = "crf.crfsuite"  # a hybrid model's CRF (CRFsuite's binary weights)
 
 
-def save_token_classifier(folder: Path, model: Any, tokenizer: Any, method: str) -> None:
+def save_token_classifier(folder: Path, model: Any, tokenizer: Any, method: str,
+                          crf: CrfBaseline | None = None) -> None:
     tokenizer.save_pretrained(folder / "tokenizer")
+    if crf is not None:
+        crf.save(folder / CRF_FILE)
     if method == "lora":
         model.save_pretrained(folder / "adapter")
         return
@@ -50,3 +56,8 @@ def load_token_classifier(folder: Path, card: ModelCard) -> tuple[TokenClassifie
             getattr(model, part).load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
     model.eval()
     return model, tokenizer
+
+
+def load_crf(folder: Path) -> CrfBaseline | None:
+    """A hybrid model's CRF, or None for a model that predicts alone."""
+    return CrfBaseline.load(folder / CRF_FILE) if (folder / CRF_FILE).exists() else None
