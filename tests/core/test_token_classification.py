@@ -111,6 +111,22 @@ def test_hybrid_mixes_in_the_crf_dev_prefers_and_serves_it_after_reload(tmp_path
     assert [(e.type, e.text) for e in entities] == [("ORG", "Globex Inc"), ("PER", "Carol White")]
 
 
+def test_auto_applies_the_measured_recipe_except_what_is_pinned(tmp_path, splits):
+    from shared.tasks.token_classification.recipe import TOKEN_RECIPE
+
+    registry = Registry(tmp_path / "reg")
+    config = TrainConfig(epochs=1, progress=False)
+    result = finetune(task="token-classification", name="ner-auto", method="auto", splits=splits, config=config,
+                      registry=registry, pinned=["epochs"])
+    card = result.card
+    hp = card.hyperparameters
+    assert card.method == TOKEN_RECIPE.method == "full" and len(card.training["history"]) == 1
+    assert (hp["lr"], hp["optim"]["head_lr_multiplier"], hp["optim"]["batch_size"], hp["patience"]) == (
+        TOKEN_RECIPE.lr, TOKEN_RECIPE.head_lr_multiplier, TOKEN_RECIPE.batch_size, TOKEN_RECIPE.patience)
+    assert "crf_weight" in hp and "hybrid_dev_f1" in card.training  # the recipe's hybrid ran
+    assert card.training["recipe"]["pinned"] == ["epochs"]
+
+
 def test_cli_finetune_predict_and_evaluate_on_finer_subset(tmp_path):
     data = Path(os.environ.get("VERTICALS_DATA", "")) / "finer_sec" / "train.conll"
     if not data.is_file():

@@ -16,7 +16,7 @@ LABELS = list(label_set(["ORG", "PER"]))  # O, B-ORG, I-ORG, B-PER, I-PER
 
 def valid(seq: tuple[int, ...]) -> bool:
     start, allowed = bio_transitions(LABELS)
-    return bool(start[seq[0]]) and all(allowed[a, b] for a, b in zip(seq, seq[1:]))
+    return bool(start[seq[0]]) and all(allowed[a, b] for a, b in itertools.pairwise(seq))
 
 
 def brute_force(probs: np.ndarray) -> tuple[int, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -23,6 +23,7 @@ from shared.models.catalog import resolve_model
 from shared.models.loading import load_encoder, load_tokenizer
 from shared.registry import Registry
 from shared.tasks import pipeline
+from shared.tasks.classification.recipe import AUTO, apply_recipe, recipe_record
 from shared.tasks.token_classification.artifacts import save_token_classifier
 from shared.tasks.token_classification.crf import CrfBaseline
 from shared.tasks.token_classification.data import Sentence, check_kinds, read_sentences, split_sentences
@@ -31,6 +32,7 @@ from shared.tasks.token_classification.encoding import encode_sentences
 from shared.tasks.token_classification.evaluation import entity_report, format_confusion, format_entity_report
 from shared.tasks.token_classification.hybrid import choose_weight, mix
 from shared.tasks.token_classification.objective import TokenFeatureTask, TokenTask, run_token_batches
+from shared.tasks.token_classification.recipe import HYBRID, TOKEN_RECIPE
 from shared.tasks.token_classification.tags import label_set
 
 log = logging.getLogger(__name__)
@@ -71,14 +73,24 @@ def load_splits(data: Source | list[str | os.PathLike[str]] | None, test_data: S
 def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model: str = "minilm",
         method: str = "full", config: TrainConfig | None = None, test_data: Source | None = None,
         splits: Sequence[Source] | None = None, stride: int = 16, case_input: bool = True, baseline: bool = True,
-        decoding: str = "viterbi", hybrid: bool = False, registry: Registry | None = None, promote: bool = True,
-        device: torch.device | None = None, checkpoint_dir: Path | None = None, resume: bool = False,
-        ) -> FinetuneResult:
-    """`decoding`: "viterbi" (the best valid BIO sequence, the default) or "argmax" (each word alone); used for
+        decoding: str = "viterbi", hybrid: bool | None = None, registry: Registry | None = None,
+        promote: bool = True, device: torch.device | None = None, checkpoint_dir: Path | None = None,
+        resume: bool = False, pinned: Collection[str] = ()) -> FinetuneResult:
+    """`method="auto"`: the measured recipe (recipe.py) for every field of `config` not in `pinned` (named as in
+    classification's CHOSEN; a given lr is always kept), and the hybrid unless `hybrid` says otherwise.
+    `decoding`: "viterbi" (the best valid BIO sequence, the default) or "argmax" (each word alone); used for
     early stopping, the test report and every later prediction (it is stored on the card). `hybrid`: mix the
     model's probabilities with the CRF's (trained on the same split) at the model share dev prefers; the CRF is
     then stored with the model and used by every prediction (see `hybrid`)."""
     config = config or TrainConfig()
+    recipe_info: dict[str, Any] | None = None
+    if method == AUTO:
+        pinned = set(pinned) | ({"lr"} if config.optim.lr is not None else set())
+        method, config = TOKEN_RECIPE.method, apply_recipe(TOKEN_RECIPE, config, pinned)
+        recipe_info = recipe_record(TOKEN_RECIPE, config, pinned)
+        hybrid = HYBRID if hybrid is None else hybrid
+        log.info("method auto: %s", "; ".join(TOKEN_RECIPE.why))
+    hybrid = bool(hybrid)
     check_method(method)
     check_decoding(decoding)
     if stride < 0:
@@ -184,7 +196,8 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
               "windows": {"train": len(train), "dev": len(dev), "test": len(test)}},
         metrics=metrics,
         training={**pipeline.training_record(fit, device),
-                  **({"hybrid_dev_f1": {str(w): f for w, f in weight_scores.items()}} if weight_scores else {})},
+                  **({"hybrid_dev_f1": {str(w): f for w, f in weight_scores.items()}} if weight_scores else {}),
+                  **({"recipe": recipe_info} if recipe_info else {})},
     )
     published = pipeline.publish(
         name, card, lambda staged: save_token_classifier(staged, eval_model, tokenizer, method,
