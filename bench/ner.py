@@ -67,6 +67,8 @@ def main() -> None:
     p.add_argument("--ablate-shape", action="store_true", help="Also train MiniLM without the word-shape signal.")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", type=Path, default=None, help="Write the figures as JSON here.")
+    p.add_argument("--keep", type=Path, default=None, help="Keep the trained models in a registry here "
+                   "(default: a temporary one, deleted at the end).")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = data_dir(args.data)
@@ -98,7 +100,7 @@ def main() -> None:
         wiki = read_sentences(folder / "wikigold" / "wikigold.conll")
         runs.append(("minilm+wikigold", train + wiki, True))
     with tempfile.TemporaryDirectory() as tmp:
-        registry = Registry(Path(tmp) / "registry")
+        registry = Registry(args.keep or Path(tmp) / "registry")
         for name, train_part, case_input in runs:
             started = time.perf_counter()
             result = run(None, name=name.replace("+", "-"), method=args.method, config=config,
