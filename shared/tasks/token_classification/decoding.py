@@ -4,7 +4,8 @@ Why constrained decoding: a token classifier scores each word alone, so its argm
 `B-PER I-ORG`, which `to_bio` then repairs by guessing (an `I-` after anything else starts a new entity).
 Viterbi instead picks the sequence of highest total log-probability among those where every `I-X` follows
 `B-X` or `I-X`, so a weak `B-` beside a confident `I-` is fixed by its neighbours rather than split off. It
-needs no training and costs O(words × labels²) per sentence.
+needs no training and costs O(words × labels²) per sentence, and nothing when the argmax is already valid (then
+it is the best valid sequence too).
 """
 
 from __future__ import annotations
@@ -33,14 +34,20 @@ def bio_transitions(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def viterbi(probs: np.ndarray, labels: Sequence[str]) -> list[int]:
     """Label indices of the valid BIO sequence with the highest sum of log-probabilities."""
+    return _viterbi(np.asarray(probs), *bio_transitions(labels))
+
+
+def _viterbi(probs: np.ndarray, start: np.ndarray, allowed: np.ndarray) -> list[int]:
     n = len(probs)
     if n == 0:
         return []
-    start, allowed = bio_transitions(labels)
-    logp = np.log(np.clip(np.asarray(probs, dtype=np.float64), EPS, None))
+    best = probs.argmax(1)
+    if start[best[0]] and allowed[best[:-1], best[1:]].all():
+        return best.tolist()  # the unconstrained best is valid, so it is the constrained best: no search
+    logp = np.log(np.clip(probs.astype(np.float64), EPS, None))
     blocked = np.where(allowed, 0.0, -np.inf)
     score = np.where(start, logp[0], -np.inf)
-    back = np.zeros((n, len(labels)), dtype=np.int64)
+    back = np.zeros((n, len(start)), dtype=np.int64)
     for i in range(1, n):
         total = score[:, None] + blocked          # from × to
         back[i] = total.argmax(0)
@@ -60,6 +67,7 @@ def check_decoding(method: str) -> str:
 def decode(probs: Sequence[np.ndarray], labels: Sequence[str], method: str = "viterbi") -> list[list[str]]:
     """Tags for each sentence's (words × labels) probability matrix."""
     check_decoding(method)
+    start, allowed = bio_transitions(labels)
     out: list[list[str]] = []
     for p in probs:
         if not len(p):
@@ -67,5 +75,5 @@ def decode(probs: Sequence[np.ndarray], labels: Sequence[str], method: str = "vi
         elif method == "argmax":
             out.append([labels[int(j)] for j in p.argmax(1)])
         else:
-            out.append([labels[j] for j in viterbi(p, labels)])
+            out.append([labels[j] for j in _viterbi(np.asarray(p), start, allowed)])
     return out
