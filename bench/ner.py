@@ -52,7 +52,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="The public data folder (default: $VERTICALS_DATA).")
     p.add_argument("--method", default="full")
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--head-lr-multiplier", type=float, default=10.0)
