@@ -5,7 +5,8 @@ dev entity F1), report seqeval strict entity P/R/F1 on `test.conll`. The CRF bas
 context features, sklearn-crfsuite) trains on the same train split in the same run. MiniLM is decoded with
 BIO-constrained Viterbi and reported twice: alone, and as the core's hybrid (its probabilities mixed with that
 CRF's marginals at the model share dev prefers; `--no-hybrid` skips it). Then the same recipe with all of
-Wikigold added to the training split (dev and test unchanged: FiNER), to show what general-domain data adds.
+Wikigold added to the training split (dev and test unchanged: FiNER), to show what general-domain data adds;
+the hybrid's CRF always trains on FiNER train alone (`crf_data`).
 Optionally (`--ablate-shape`) MiniLM without the word-shape signal, to measure what it buys.
 
     VERTICALS_DATA=/path/to/data nice -n 10 .venv/bin/python bench/ner.py
@@ -105,7 +106,7 @@ def main() -> None:
             started = time.perf_counter()
             result = run(None, name=name.replace("+", "-"), method=args.method, config=config,
                          splits=(train_part, dev, test), case_input=case_input, baseline=False,
-                         decoding=args.decoding, hybrid=not args.no_hybrid, registry=registry)
+                         decoding=args.decoding, hybrid=not args.no_hybrid, crf_data=train, registry=registry)
             seconds = time.perf_counter() - started
             ev, training = result.evaluation, result.card.training
             record = {"epochs_run": training["epochs_run"], "best_epoch": training["best_epoch"],

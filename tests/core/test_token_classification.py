@@ -94,7 +94,8 @@ def test_hybrid_mixes_in_the_crf_dev_prefers_and_serves_it_after_reload(tmp_path
     registry = Registry(tmp_path / "reg")
     config = TrainConfig(epochs=1, progress=False, optim=OptimConfig(batch_size=32, lr=1e-5))
     result = finetune(task="token-classification", name="ner-hybrid", method="head", splits=splits, config=config,
-                      registry=registry, hybrid=True)
+                      registry=registry, hybrid=True, crf_data=splits[0][:48])
+    assert result.card.data["sizes"]["crf_train"] == 48
     weight = result.card.hyperparameters["crf_weight"]
     scores = result.card.training["hybrid_dev_f1"]
     assert weight < 1.0 and scores[str(weight)] > scores["1.0"]

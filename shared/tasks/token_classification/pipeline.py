@@ -73,7 +73,8 @@ def load_splits(data: Source | list[str | os.PathLike[str]] | None, test_data: S
 def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model: str = "minilm",
         method: str = "full", config: TrainConfig | None = None, test_data: Source | None = None,
         splits: Sequence[Source] | None = None, stride: int = 16, case_input: bool = True, baseline: bool = True,
-        decoding: str = "viterbi", hybrid: bool | None = None, registry: Registry | None = None,
+        decoding: str = "viterbi", hybrid: bool | None = None, crf_data: Source | None = None,
+        registry: Registry | None = None,
         promote: bool = True, device: torch.device | None = None, checkpoint_dir: Path | None = None,
         resume: bool = False, pinned: Collection[str] = ()) -> FinetuneResult:
     """`method="auto"`: the measured recipe (recipe.py) for every field of `config` not in `pinned` (named as in
@@ -81,7 +82,10 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
     `decoding`: "viterbi" (the best valid BIO sequence, the default) or "argmax" (each word alone); used for
     early stopping, the test report and every later prediction (it is stored on the card). `hybrid`: mix the
     model's probabilities with the CRF's (trained on the same split) at the model share dev prefers; the CRF is
-    then stored with the model and used by every prediction (see `hybrid`)."""
+    then stored with the model and used by every prediction (see `hybrid`). `crf_data`: the sentences that CRF
+    (and the baseline) train on, default the training split; give the in-domain part when the split adds
+    general-domain data (a CRF memorises spellings: on FiNER, adding Wikigold to its training cost the hybrid
+    4.6 points, see docs/benchmarks.md)."""
     config = config or TrainConfig()
     recipe_info: dict[str, Any] | None = None
     if method == AUTO:
@@ -147,7 +151,8 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
 
     # -- the CRF (baseline, and the hybrid's second opinion), then the test split ------------------
     eval_model = trained if method == "lora" else classifier
-    crf = CrfBaseline().fit([s.words for s in train_s], [s.tags for s in train_s]) if baseline or hybrid else None
+    crf_s = read_sentences(crf_data) if crf_data is not None else train_s
+    crf = CrfBaseline().fit([s.words for s in crf_s], [s.tags for s in crf_s]) if baseline or hybrid else None
     crf_weight, weight_scores = 1.0, dict[float, float]()
     if hybrid and crf is not None and dev_s:
         dev_probs = full_task.word_probs(eval_model, dev, [len(s.words) for s in dev_s])
@@ -192,7 +197,8 @@ def run(data: Source | list[str | os.PathLike[str]] | None, *, name: str, model:
         labels=list(labels.labels),
         data={"fingerprint": _fingerprint(train_s), "types": kinds,
               "sources": sorted({s.source for s in train_s + dev_s + test_s if s.source}),
-              "sizes": {"train": len(train_s), "dev": len(dev_s), "test": len(test_s)},
+              "sizes": {"train": len(train_s), "dev": len(dev_s), "test": len(test_s),
+                        **({"crf_train": len(crf_s)} if crf is not None else {})},
               "windows": {"train": len(train), "dev": len(dev), "test": len(test)}},
         metrics=metrics,
         training={**pipeline.training_record(fit, device),
