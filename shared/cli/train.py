@@ -21,7 +21,8 @@ def finetune(
     model: str | None = typer.Option(None, help="Catalogue name (minilm, mpnet, smollm2) or a local model folder "
                                          "(default: smollm2 for generation, else minilm)."),
     method: str = typer.Option("auto", help=f"auto (classification: method, learning rates, batch size and epochs "
-                                "chosen from the data, labels, base model and device; the card says why) or one of "
+                                "chosen from the data, labels, base model and device; token-classification: the "
+                                "recipe measured on FiNER; the card says why) or one of "
                                 f"{', '.join(METHODS)} (default for embedding and generation: lora)."),
     text_col: str = typer.Option("text", help="[classification] Text column."),
     text_pair_col: str | None = typer.Option(None, help="[classification] Second text column for pair input."),
@@ -31,6 +32,9 @@ def finetune(
     negative_col: str | None = typer.Option(None, help="[embedding] Optional hard-negative column."),
     test_data: Path | None = typer.Option(
         None, help="[token-classification] Held-out test file (default: 10% of --data; dev is carved from --data)."),
+    hybrid: bool | None = typer.Option(
+        None, "--hybrid/--no-hybrid", help="[token-classification] Mix the model's probabilities with a feature "
+        "CRF's at the share dev prefers (default: on with --method auto, else off)."),
     prompt_col: str = typer.Option("prompt", help="[generation] Prompt column."),
     answer_col: str = typer.Option("answer", help="[generation] Answer column."),
     epochs: int | None = typer.Option(None, help=TrainConfig.__dataclass_fields__["epochs"].metadata["help"]
@@ -76,16 +80,17 @@ def finetune(
                          optim=OptimConfig(lr=lr, batch_size=batch_size or 32,
                                            head_lr_multiplier=head_lr_multiplier or 1.0),
                          lora=LoraSettings(r=lora_r, alpha=2 * lora_r))
-    if method == "auto" and task != "classification":
-        # The recipe is written for classification; the other tasks keep their measured defaults.
-        method = "full" if task == "token-classification" else "lora"
+    if method == "auto" and task not in ("classification", "token-classification"):
+        # The recipes are written for (token) classification; the other tasks keep their measured defaults.
+        method = "lora"
     per_task: dict[str, dict[str, Any]] = {
         "classification": {"text_col": text_col, "label_col": label_col, "text_pair_col": text_pair_col,
                            "redact_pii": redact_pii, "pinned": pinned, "force": force,
                            **({"budget_s": parse_budget(budget)} if budget else {})},
         "embedding": {"query_col": query_col, "positive_col": positive_col, "negative_col": negative_col},
         "generation": {"prompt_col": prompt_col, "answer_col": answer_col},
-        "token-classification": {"test_data": str(test_data) if test_data is not None else None},
+        "token-classification": {"test_data": str(test_data) if test_data is not None else None, "pinned": pinned,
+                                 "hybrid": hybrid},
     }
     privacy = None
     if dp_epsilon is not None or dp_delta is not None:

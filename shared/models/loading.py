@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.models.catalog import ModelRef, resolve_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from shared.card import ModelCard
 
 
 def load_tokenizer(ref: ModelRef) -> Any:
@@ -26,6 +29,21 @@ def load_encoder(ref: ModelRef) -> Any:
     model = AutoModel.from_pretrained(ref.path)
     model.train()  # transformers 5 returns models in eval mode
     return model
+
+
+def load_saved_encoder(folder: Path, card: ModelCard) -> Any:
+    """The encoder of a registered model: its own `encoder/` copy (full/topk changed the weights), else the
+    base model its card names (head-only and LoRA models keep a reference instead of a copy)."""
+    from transformers import AutoModel
+
+    from shared.errors import ModelNotFoundError
+
+    if (folder / "encoder").exists():
+        return AutoModel.from_pretrained(folder / "encoder")
+    try:
+        return load_encoder(resolve_model(card.base_model))
+    except ModelNotFoundError as exc:
+        raise ModelNotFoundError(f"Model {card.name} {card.version} needs its base model: {exc}") from exc
 
 
 def load_sentence_transformer(name_or_path: str | os.PathLike[str] = "minilm",

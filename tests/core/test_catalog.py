@@ -45,3 +45,19 @@ def test_unknown_name():
 def test_smollm2_file_is_found_without_importing_the_package():
     ref = catalog.resolve_model("smollm2")
     assert ref.gguf_file == catalog.SMOLLM2_FILE and (ref.path / ref.gguf_file).exists()
+
+
+def test_saved_encoder_is_the_folder_copy_else_the_named_base(tmp_path):
+    from shared.card import ModelCard
+    from shared.models.loading import load_saved_encoder
+
+    card = ModelCard("ner", "token-classification", "minilm", "head", version="v0001")
+    base = load_saved_encoder(tmp_path, card)  # no encoder/ copy: the catalogue's MiniLM
+    weight = base.get_input_embeddings().weight
+    weight.data[0] = 7.0  # marks the copy, so the test sees which one was read
+    base.save_pretrained(tmp_path / "encoder")
+    assert float(load_saved_encoder(tmp_path, card).get_input_embeddings().weight[0, 0]) == 7.0
+    assert float(load_saved_encoder(tmp_path / "none", card).get_input_embeddings().weight[0, 0]) != 7.0
+    lost = ModelCard("ner", "token-classification", "no-such-base", "head", version="v0002")
+    with pytest.raises(ModelNotFoundError, match="ner v0002 needs its base model"):
+        load_saved_encoder(tmp_path / "other", lost)

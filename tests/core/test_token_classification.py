@@ -88,6 +88,46 @@ def test_end_to_end_methods_train_save_and_reload_identically(tmp_path, splits, 
     assert again["f1"] == pytest.approx(result.metrics["entity_f1"], abs=1e-9)
 
 
+def test_hybrid_mixes_in_the_crf_dev_prefers_and_serves_it_after_reload(tmp_path, splits):
+    # a barely trained head (one epoch at a tiny rate) tags nothing; the CRF knows the names, so dev must
+    # choose a share below 1, the CRF must be stored, and the reloaded model must predict exactly the same
+    registry = Registry(tmp_path / "reg")
+    config = TrainConfig(epochs=1, progress=False, optim=OptimConfig(batch_size=32, lr=1e-5))
+    result = finetune(task="token-classification", name="ner-hybrid", method="head", splits=splits, config=config,
+                      registry=registry, hybrid=True, crf_data=splits[0][:48])
+    assert result.card.data["sizes"]["crf_train"] == 48
+    weight = result.card.hyperparameters["crf_weight"]
+    scores = result.card.training["hybrid_dev_f1"]
+    assert weight < 1.0 and scores[str(weight)] > scores["1.0"]
+    assert (result.model_dir / "crf.crfsuite").exists()
+    assert result.metrics["entity_f1"] > result.metrics["model_alone_entity_f1"]
+    assert "without the CRF" in result.report
+    model = load_model("ner-hybrid", registry=registry)
+    from shared.tasks.token_classification.evaluation import entity_report
+
+    _, _, test = splits
+    again = entity_report([s.tags for s in test], model.predict_tags([s.words for s in test]), model.labels)
+    assert again["f1"] == pytest.approx(result.metrics["entity_f1"], abs=1e-9)
+    [entities] = model.predict(["Shares of Globex Inc fell after Carol White resigned."])
+    assert [(e.type, e.text) for e in entities] == [("ORG", "Globex Inc"), ("PER", "Carol White")]
+
+
+def test_auto_applies_the_measured_recipe_except_what_is_pinned(tmp_path, splits):
+    from shared.tasks.token_classification.recipe import TOKEN_RECIPE
+
+    registry = Registry(tmp_path / "reg")
+    config = TrainConfig(epochs=1, progress=False)
+    result = finetune(task="token-classification", name="ner-auto", method="auto", splits=splits, config=config,
+                      registry=registry, pinned=["epochs"])
+    card = result.card
+    hp = card.hyperparameters
+    assert card.method == TOKEN_RECIPE.method == "full" and len(card.training["history"]) == 1
+    assert (hp["lr"], hp["optim"]["head_lr_multiplier"], hp["optim"]["batch_size"], hp["patience"]) == (
+        TOKEN_RECIPE.lr, TOKEN_RECIPE.head_lr_multiplier, TOKEN_RECIPE.batch_size, TOKEN_RECIPE.patience)
+    assert "crf_weight" in hp and "hybrid_dev_f1" in card.training  # the recipe's hybrid ran
+    assert card.training["recipe"]["pinned"] == ["epochs"]
+
+
 def test_cli_finetune_predict_and_evaluate_on_finer_subset(tmp_path):
     data = Path(os.environ.get("VERTICALS_DATA", "")) / "finer_sec" / "train.conll"
     if not data.is_file():

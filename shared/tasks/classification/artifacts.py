@@ -13,10 +13,8 @@ from typing import Any
 from safetensors.torch import load_file, save_file
 
 from shared.card import ModelCard
-from shared.errors import ModelNotFoundError
 from shared.modeling.classifier import TextClassifier
-from shared.models.catalog import resolve_model
-from shared.models.loading import load_encoder
+from shared.models.loading import load_saved_encoder
 
 
 def save_classifier(folder: Path, model: Any, tokenizer: Any, method: str) -> None:
@@ -33,15 +31,7 @@ def save_classifier(folder: Path, model: Any, tokenizer: Any, method: str) -> No
 def load_classifier(folder: Path, card: ModelCard, merge: bool = True) -> tuple[TextClassifier, Any]:
     tokenizer = load_tokenizer_from(folder)
     hp = card.hyperparameters
-    if (folder / "encoder").exists():
-        from transformers import AutoModel
-
-        encoder = AutoModel.from_pretrained(folder / "encoder")
-    else:
-        try:
-            encoder = load_encoder(resolve_model(card.base_model))
-        except ModelNotFoundError as exc:
-            raise ModelNotFoundError(f"Model {card.name} {card.version} needs its base model: {exc}") from exc
+    encoder = load_saved_encoder(folder, card)
     classifier: Any = TextClassifier(encoder, len(card.labels), dropout=hp.get("dropout", 0.1),
                                 pooling=hp.get("pooling", "mean"))
     if (folder / "adapter").exists():

@@ -13,6 +13,7 @@ from torch import nn
 
 from shared.data.batching import bucketed_batches
 from shared.device import autocast, eval_mode
+from shared.tasks.token_classification.decoding import decode
 from shared.tasks.token_classification.encoding import IGNORE, TokenExample, collate, merge_windows
 from shared.tasks.token_classification.evaluation import entity_report
 
@@ -35,17 +36,14 @@ def run_token_batches(fn: Callable[[dict[str, torch.Tensor]], torch.Tensor], exa
     return out
 
 
-def decode(probs: Sequence[np.ndarray], labels: Sequence[str]) -> list[list[str]]:
-    return [[labels[int(j)] for j in p.argmax(1)] if len(p) else [] for p in probs]
-
-
 class TokenTask:
     primary_metric = "dev_entity_f1"
 
     def __init__(self, train: list[TokenExample], dev: list[TokenExample], dev_gold: list[list[str]],
                  labels: Sequence[str], pad_id: int, pad_multiple: int, device: torch.device,
-                 eval_batch_size: int = 64, precision: str = "auto"):
+                 eval_batch_size: int = 64, precision: str = "auto", decoding: str = "viterbi"):
         self.train, self.dev, self.dev_gold, self.labels = train, dev, dev_gold, list(labels)
+        self.decoding = decoding
         self.pad_id, self.pad_multiple, self.device, self.precision = pad_id, pad_multiple, device, precision
         self.eval_batch_size = eval_batch_size
         self.collate = partial(collate, pad_id=pad_id, pad_multiple=pad_multiple)
@@ -70,7 +68,7 @@ class TokenTask:
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         if not self.dev:
             return {}
-        pred = decode(self.word_probs(model, self.dev, [len(g) for g in self.dev_gold]), self.labels)
+        pred = decode(self.word_probs(model, self.dev, [len(g) for g in self.dev_gold]), self.labels, self.decoding)
         rep = entity_report(self.dev_gold, pred, self.labels)
         return {"dev_entity_f1": rep["f1"], "dev_token_accuracy": rep["token_accuracy"]}
 
@@ -81,9 +79,11 @@ class TokenFeatureTask:
     primary_metric = "dev_entity_f1"
 
     def __init__(self, train_rows: list[tuple[torch.Tensor, int, int]], dev: list[TokenExample],
-                 dev_states: list[torch.Tensor], dev_gold: list[list[str]], labels: Sequence[str]):
+                 dev_states: list[torch.Tensor], dev_gold: list[list[str]], labels: Sequence[str],
+                 decoding: str = "viterbi"):
         self.train = train_rows            # (state, shape id, label id) per labelled word
         self.dev, self.dev_states, self.dev_gold, self.labels = dev, dev_states, dev_gold, list(labels)
+        self.decoding = decoding
 
     def train_examples(self) -> list[tuple[torch.Tensor, int, int]]:
         return self.train
@@ -114,5 +114,5 @@ class TokenFeatureTask:
                 logits = model(states.to(device), shapes.to(device)).float()
                 rows.append(torch.softmax(logits, -1).cpu().numpy())
         probs = merge_windows(self.dev, rows, [len(g) for g in self.dev_gold], len(self.labels))
-        rep = entity_report(self.dev_gold, decode(probs, self.labels), self.labels)
+        rep = entity_report(self.dev_gold, decode(probs, self.labels, self.decoding), self.labels)
         return {"dev_entity_f1": rep["f1"], "dev_token_accuracy": rep["token_accuracy"]}

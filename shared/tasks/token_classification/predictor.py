@@ -15,10 +15,13 @@ from shared.data.batching import bucketed_batches
 from shared.device import autocast, check_precision, eval_mode, pick_device
 from shared.errors import DataError
 from shared.modeling.pooling import mean_pool
-from shared.tasks.token_classification.artifacts import load_token_classifier
+from shared.tasks.token_classification.artifacts import load_crf, load_token_classifier
+from shared.tasks.token_classification.crf import CrfBaseline
 from shared.tasks.token_classification.data import words_of
+from shared.tasks.token_classification.decoding import decode
 from shared.tasks.token_classification.encoding import collate, encode_sentences, merge_windows
-from shared.tasks.token_classification.objective import decode, run_token_batches
+from shared.tasks.token_classification.hybrid import mix
+from shared.tasks.token_classification.objective import run_token_batches
 from shared.tasks.token_classification.tags import bio_spans, to_bio
 
 
@@ -33,13 +36,15 @@ class Entity:
 
 class TokenClassifierPredictor:
     def __init__(self, model: torch.nn.Module, tokenizer, card: ModelCard, device: torch.device | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", crf: CrfBaseline | None = None):
         self.device = device or pick_device()
         self.precision = check_precision(precision)
         self.model: Any = model.to(self.device).eval()
         self.tokenizer, self.card = tokenizer, card
         self.max_length = card.hyperparameters.get("max_length", 128)
         self.stride = card.hyperparameters.get("stride", 16)
+        self.decoding = card.hyperparameters.get("decoding", "argmax")  # cards from before Viterbi keep argmax
+        self.crf, self.crf_weight = crf, float(card.hyperparameters.get("crf_weight", 1.0))
 
     @property
     def labels(self) -> list[str]:
@@ -55,11 +60,17 @@ class TokenClassifierPredictor:
         with eval_mode(self.model):
             rows = run_token_batches(lambda inp: torch.softmax(self.model(**inp).float(), -1), examples,
                                      self.tokenizer.pad_token_id, 8, batch_size, self.device, self.precision)
-        return merge_windows(examples, rows, [len(s) for s in sentences], len(self.labels))
+        return self._with_crf(sentences, merge_windows(examples, rows, [len(s) for s in sentences], len(self.labels)))
+
+    def _with_crf(self, sentences: Sequence[Sequence[str]], probs: list[np.ndarray]) -> list[np.ndarray]:
+        """A hybrid model's probabilities: the network's mixed with its CRF's (see `hybrid`)."""
+        if self.crf is None or self.crf_weight >= 1.0:
+            return probs
+        return mix(probs, self.crf.marginals(sentences, self.labels), self.crf_weight)
 
     def predict_tags(self, sentences: Sequence[Sequence[str]], batch_size: int = 64) -> list[list[str]]:
         """BIO tags for pre-split words (how CoNLL data is evaluated)."""
-        return [to_bio(t) for t in decode(self.word_probs(sentences, batch_size), self.labels)]
+        return [to_bio(t) for t in decode(self.word_probs(sentences, batch_size), self.labels, self.decoding)]
 
     def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[list[Entity]]:
         """The entities in each text, in text order."""
@@ -103,7 +114,8 @@ class TokenClassifierPredictor:
                     rows[i] = probs_np[row, e.positions]
                     if e.sentence in single and e.input_ids == reference[e.sentence]:
                         pooled[e.sentence] = feats_np[row]
-        probs_words = merge_windows(examples, rows, [len(w) for w, _ in split], len(self.labels))
+        probs_words = self._with_crf([w for w, _ in split],
+                                     merge_windows(examples, rows, [len(w) for w, _ in split], len(self.labels)))
         return self._spans(texts, split, probs_words), pooled
 
     def _spans(self, texts: list[str], split: list[tuple[list[str], list[int]]],
@@ -111,7 +123,7 @@ class TokenClassifierPredictor:
         labels = self.labels
         out = []
         for text, (words, starts), p in zip(texts, split, probs):
-            tags = decode([p], labels)[0]
+            tags = decode([p], labels, self.decoding)[0]
             found = []
             for first, last, kind in bio_spans(tags):
                 start, end = starts[first], starts[last - 1] + len(words[last - 1])
@@ -133,4 +145,4 @@ def _check_texts(texts: Sequence[str] | str) -> list[str]:
 def load(folder: Path, card: ModelCard, device: torch.device | None = None,
          precision: str = "auto") -> TokenClassifierPredictor:
     model, tokenizer = load_token_classifier(folder, card)
-    return TokenClassifierPredictor(model, tokenizer, card, device, precision)
+    return TokenClassifierPredictor(model, tokenizer, card, device, precision, load_crf(folder))
