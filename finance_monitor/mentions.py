@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from finance_monitor.entities import WatchEntry
 from finance_monitor.errors import ModelUnavailableError
-from finance_monitor.store import ItemRow, MentionRow, ScoreRow, Store, insert_ignore
+from finance_monitor.store import MentionRow, ScoreRow, Store, insert_ignore
 
 KIND = "ner"  # the ScoreRow kind that marks an item as extracted by a (model, version)
 TYPES = ("ORG", "PER")
@@ -154,13 +154,9 @@ def extract_pending(store: Store, extractor: MentionExtractor, aliases: AliasInd
                     limit: int = 5000, cache: Any = None) -> int:
     """Find the mentions of items this NER (model, version) has not read yet; returns how many items it read.
     With a `cache` (a `FeatureCache`), the titles' sentence features are left there for the classifiers."""
-    from finance_monitor.scoring import item_text
+    from finance_monitor.scoring import item_text, pending_items
 
-    done = select(ScoreRow.item_id).where(ScoreRow.kind == KIND, ScoreRow.model == extractor.model,
-                                          ScoreRow.model_version == extractor.version)
-    with store.session() as s:
-        rows = s.execute(select(ItemRow.id, ItemRow.title, ItemRow.body).where(ItemRow.id.not_in(done))
-                         .order_by(ItemRow.id).limit(limit)).all()
+    rows = pending_items(store, KIND, extractor.model, extractor.version, limit)
     if not rows:
         return 0
     mentions, pooled = extractor.extract([r.title for r in rows], [r.body for r in rows])

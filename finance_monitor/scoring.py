@@ -284,17 +284,22 @@ def set_watch(store: Store, name: str, ticker: str | None = None, aliases: Seque
                      now=now)
 
 
+def pending_items(store: Store, kind: str, model: str, version: str, limit: int) -> list[Any]:
+    """(id, title, body) of the items this (kind, model, version) has not read yet, oldest first."""
+    done = select(ScoreRow.item_id).where(ScoreRow.kind == kind, ScoreRow.model == model,
+                                          ScoreRow.model_version == version)
+    with store.session() as s:
+        return list(s.execute(select(ItemRow.id, ItemRow.title, ItemRow.body).where(ItemRow.id.not_in(done))
+                              .order_by(ItemRow.id).limit(limit)).all())
+
+
 def score_pending(store: Store, scorer: Scorer, now: datetime, limit: int = 5000,
                   cache: FeatureCache | None = None) -> int:
     """Score items this (kind, model, version) has not scored yet; returns how many were scored.
 
     With a `cache`, a scorer that has a `feature_key` reuses the features other scorers computed.
     """
-    done = select(ScoreRow.item_id).where(ScoreRow.kind == scorer.kind, ScoreRow.model == scorer.model,
-                                          ScoreRow.model_version == scorer.version)
-    with store.session() as s:
-        rows = s.execute(select(ItemRow.id, ItemRow.title, ItemRow.body).where(ItemRow.id.not_in(done))
-                         .order_by(ItemRow.id).limit(limit)).all()
+    rows = pending_items(store, scorer.kind, scorer.model, scorer.version, limit)
     if not rows:
         return 0
     texts = [item_text(r.title, r.body) for r in rows]
